@@ -1,0 +1,93 @@
+//! Errors: one enum of stable kinds (SPEC §2 `error_kind`) plus a message.
+
+use core::fmt;
+
+/// The stable, documented error kinds. Hosts surface `as_str()` unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The input is not valid JSON (or a JSONL line is not).
+    BadJson,
+    /// The JSON is well-formed but a field is missing, has the wrong type or breaks a rule.
+    BadJob,
+    /// The font could not be found (unknown handle, unreadable path, no font given).
+    FontNotFound,
+    /// The font bytes could not be parsed (truncated, corrupt, not a font, bad face index).
+    FontParse,
+    /// A documented limit of the engine was exceeded.
+    LimitExceeded,
+    /// A sandbox limit stopped the job (fuel, deadline, memory cap); set by hosts.
+    ResourceLimit,
+    /// A bug in haforu: a trap or an impossible state.
+    Internal,
+}
+
+impl ErrorKind {
+    /// Every kind, in documentation order.
+    pub const ALL: [ErrorKind; 7] = [
+        ErrorKind::BadJson,
+        ErrorKind::BadJob,
+        ErrorKind::FontNotFound,
+        ErrorKind::FontParse,
+        ErrorKind::LimitExceeded,
+        ErrorKind::ResourceLimit,
+        ErrorKind::Internal,
+    ];
+
+    /// The stable snake_case code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::BadJson => "bad_json",
+            ErrorKind::BadJob => "bad_job",
+            ErrorKind::FontNotFound => "font_not_found",
+            ErrorKind::FontParse => "font_parse",
+            ErrorKind::LimitExceeded => "limit_exceeded",
+            ErrorKind::ResourceLimit => "resource_limit",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error with its kind and a human-readable message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    /// The stable kind.
+    pub kind: ErrorKind,
+    /// What went wrong, naming the field, value or limit.
+    pub message: String,
+}
+
+impl Error {
+    /// An error of `kind` with `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn bad_job(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::BadJob, message)
+    }
+
+    pub(crate) fn limit(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::LimitExceeded, message)
+    }
+
+    pub(crate) fn font_parse(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::FontParse, message)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for Error {}

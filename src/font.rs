@@ -1,0 +1,350 @@
+//! Fonts from bytes: registration by handle, faces of collections, named instances and
+//! variation locations (clamped to the font's own axes), each instance with its shaping plans
+//! and outline scalers cached.
+
+use crate::error::{Error, ErrorKind};
+use crate::limits;
+use harfrust::ShapePlan;
+use skrifa::font::Font;
+use skrifa::{ScalerFont, Tag};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A registered font file.
+struct FontFile {
+    bytes: Arc<Vec<u8>>,
+    /// Parsed faces by face index (the default location), or why they failed.
+    faces: HashMap<u32, Result<Font, Error>>,
+}
+
+/// The request that selects an instance: font, face, named instance and raw variations.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct InstanceKey {
+    handle: u32,
+    face_index: u32,
+    instance: Option<String>,
+    variations: Vec<([u8; 4], u32)>,
+}
+
+/// One font at one location, with what is worth keeping between jobs.
+pub(crate) struct Instance {
+    /// Unique for the engine's life; keys the glyph cache.
+    pub id: u64,
+    pub font: Font,
+    pub units_per_em: u16,
+    /// The applied (clamped) user coordinates, in axis order.
+    pub applied: Vec<(String, f32)>,
+    pub(crate) plans: Vec<(crate::shape::PlanKey, ShapePlan)>,
+    scalers: Vec<(u64, ScalerFont)>,
+    last_used: u64,
+}
+
+impl Instance {
+    /// The unhinted outline scaler at `size_px` (cached per size).
+    pub fn scaler(&mut self, size_px: f64) -> &ScalerFont {
+        let key = size_px.to_bits();
+        if let Some(i) = self.scalers.iter().position(|(k, _)| *k == key) {
+            return &self.scalers[i].1;
+        }
+        if self.scalers.len() >= limits::MAX_SCALERS_PER_INSTANCE {
+            self.scalers.remove(0);
+        }
+        let scaler = ScalerFont::force_unhinted(self.font.clone(), Some(size_px as f32));
+        self.scalers.push((key, scaler));
+        &self.scalers.last().expect("just pushed").1
+    }
+}
+
+/// All registered fonts and the instance cache.
+#[derive(Default)]
+pub(crate) struct Fonts {
+    files: HashMap<u32, FontFile>,
+    next_handle: u32,
+    instances: HashMap<InstanceKey, Instance>,
+    next_instance_id: u64,
+    clock: u64,
+}
+
+impl Fonts {
+    pub fn register(&mut self, bytes: Vec<u8>) -> Result<u32, Error> {
+        if bytes.len() > limits::MAX_FONT_BYTES {
+            return Err(Error::limit(format!(
+                "font is {} bytes; the limit is {}",
+                bytes.len(),
+                limits::MAX_FONT_BYTES
+            )));
+        }
+        if self.files.len() >= limits::MAX_REGISTERED_FONTS {
+            return Err(Error::limit(format!(
+                "{} fonts are registered already; drop some first",
+                limits::MAX_REGISTERED_FONTS
+            )));
+        }
+        // Handles are never reused while the engine lives, so a stale handle cannot silently
+        // name another font.
+        loop {
+            self.next_handle = self.next_handle.wrapping_add(1).max(1);
+            if !self.files.contains_key(&self.next_handle) {
+                break;
+            }
+        }
+        self.files.insert(
+            self.next_handle,
+            FontFile {
+                bytes: Arc::new(bytes),
+                faces: HashMap::new(),
+            },
+        );
+        Ok(self.next_handle)
+    }
+
+    /// Forget a font; returns the ids of the instances that went with it.
+    pub fn drop_font(&mut self, handle: u32) -> Option<Vec<u64>> {
+        self.files.remove(&handle)?;
+        let mut gone = Vec::new();
+        self.instances.retain(|k, inst| {
+            if k.handle == handle {
+                gone.push(inst.id);
+                false
+            } else {
+                true
+            }
+        });
+        Some(gone)
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn instance_count(&self) -> usize {
+        self.instances.len()
+    }
+
+    pub fn clear_instances(&mut self) {
+        self.instances.clear();
+    }
+
+    /// The face at the default location.
+    pub fn face(&mut self, handle: u32, face_index: u32) -> Result<&Font, Error> {
+        let file = self.files.get_mut(&handle).ok_or_else(|| {
+            Error::new(
+                ErrorKind::FontNotFound,
+                format!("no font is registered with handle {handle}"),
+            )
+        })?;
+        let bytes = &file.bytes;
+        file.faces
+            .entry(face_index)
+            .or_insert_with(|| load_face(bytes, face_index))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The instance for a job's font request; returns `(instance, evicted instance id)`.
+    pub fn instance(
+        &mut self,
+        handle: u32,
+        face_index: u32,
+        named: Option<&str>,
+        variations: &[([u8; 4], f32)],
+    ) -> Result<(&mut Instance, Option<u64>), Error> {
+        self.clock += 1;
+        let key = InstanceKey {
+            handle,
+            face_index,
+            instance: named.map(str::to_string),
+            variations: variations.iter().map(|(t, v)| (*t, v.to_bits())).collect(),
+        };
+        let mut evicted = None;
+        if !self.instances.contains_key(&key) {
+            let face = self.face(handle, face_index)?.clone();
+            let (font, applied) = locate(&face, named, variations)?;
+            if self.instances.len() >= limits::MAX_CACHED_INSTANCES {
+                if let Some(oldest) = self
+                    .instances
+                    .iter()
+                    .min_by_key(|(_, i)| i.last_used)
+                    .map(|(k, _)| k.clone())
+                {
+                    evicted = self.instances.remove(&oldest).map(|i| i.id);
+                }
+            }
+            self.next_instance_id += 1;
+            let inst = Instance {
+                id: self.next_instance_id,
+                units_per_em: font.units_per_em(),
+                font,
+                applied,
+                plans: Vec::new(),
+                scalers: Vec::new(),
+                last_used: 0,
+            };
+            self.instances.insert(key.clone(), inst);
+        }
+        let inst = self.instances.get_mut(&key).expect("inserted above");
+        inst.last_used = self.clock;
+        Ok((inst, evicted))
+    }
+}
+
+fn load_face(bytes: &Arc<Vec<u8>>, face_index: u32) -> Result<Font, Error> {
+    if bytes.is_empty() {
+        return Err(Error::font_parse("the font file is empty (0 bytes)"));
+    }
+    let file = read_fonts::FileRef::new(bytes)
+        .map_err(|e| Error::font_parse(format!("not a font file: {e}")))?;
+    let count = match &file {
+        read_fonts::FileRef::Font(_) => 1,
+        read_fonts::FileRef::Collection(c) => c.len(),
+    };
+    if face_index >= count {
+        return Err(Error::font_parse(format!(
+            "face_index {face_index} is out of range: the file has {count} face{}",
+            if count == 1 { "" } else { "s" }
+        )));
+    }
+    let font_ref = file
+        .fonts()
+        .nth(face_index as usize)
+        .ok_or_else(|| Error::font_parse("face not found"))?
+        .map_err(|e| Error::font_parse(format!("face {face_index}: {e}")))?;
+    use read_fonts::TableProvider;
+    let head = font_ref
+        .head()
+        .map_err(|e| Error::font_parse(format!("face {face_index}: no usable head table: {e}")))?;
+    let upem = head.units_per_em();
+    if !(16..=16384).contains(&upem) {
+        return Err(Error::font_parse(format!(
+            "unitsPerEm is {upem}; OpenType requires 16–16384"
+        )));
+    }
+    let blob: Arc<dyn AsRef<[u8]> + Send + Sync> = bytes.clone();
+    Font::new(blob, face_index)
+        .ok_or_else(|| Error::font_parse(format!("face {face_index} could not be parsed")))
+}
+
+fn tag_string(tag: Tag) -> String {
+    let b = tag.to_be_bytes();
+    let s: String = b.iter().map(|&c| c as char).collect();
+    s.trim_end().to_string()
+}
+
+/// Find the named instance `name` in `font`, by subfamily name.
+fn find_named_instance(font: &Font, name: &str) -> Result<u32, Error> {
+    let names = font.names();
+    let mut available = Vec::new();
+    let mut folded = None;
+    for inst in font.named_instances().iter() {
+        let sub = names
+            .get(inst.subfamily_name())
+            .and_then(|n| n.english_or_first())
+            .map(|l| l.name().to_string());
+        if let Some(sub) = sub {
+            if sub == name {
+                return Ok(inst.index());
+            }
+            if folded.is_none() && sub.eq_ignore_ascii_case(name) {
+                folded = Some(inst.index());
+            }
+            available.push(sub);
+        }
+    }
+    if let Some(i) = folded {
+        return Ok(i);
+    }
+    Err(Error::bad_job(if available.is_empty() {
+        format!("font.instance `{name}`: the font has no named instances")
+    } else {
+        format!(
+            "font.instance `{name}` is not in the font; it has: {}",
+            available.join(", ")
+        )
+    }))
+}
+
+/// Build the instance for a request; returns the font and the applied user coordinates.
+fn locate(
+    face: &Font,
+    named: Option<&str>,
+    variations: &[([u8; 4], f32)],
+) -> Result<(Font, Vec<(String, f32)>), Error> {
+    let axes = face.axes();
+    if axes.is_empty() {
+        if let Some(name) = named {
+            return Err(Error::bad_job(format!(
+                "font.instance `{name}`: the font is not variable"
+            )));
+        }
+        return Ok((face.clone(), Vec::new()));
+    }
+    // Start from the named instance (if any), then apply the job's variations, clamped.
+    let mut coords: Vec<Option<f32>> = vec![None; axes.len() as usize];
+    if let Some(name) = named {
+        let index = find_named_instance(face, name)?;
+        if let Some(inst) = face.named_instances().get(index) {
+            for (slot, v) in coords.iter_mut().zip(inst.user_coords()) {
+                *slot = Some(v);
+            }
+        }
+    }
+    for (tag, value) in variations {
+        let tag = Tag::new(tag);
+        if let Some(axis) = axes.get_by_tag(tag) {
+            let (lo, hi) = (axis.min_value(), axis.max_value());
+            let v = if value.is_nan() { axis.default_value() } else { value.clamp(lo.min(hi), hi.max(lo)) };
+            coords[axis.index() as usize] = Some(v);
+        }
+    }
+    let mut applied = Vec::new();
+    let mut settings = Vec::new();
+    for (axis, v) in axes.iter().zip(coords.iter()) {
+        if let Some(v) = *v {
+            applied.push((tag_string(axis.tag()), v));
+            settings.push((axis.tag(), v));
+        }
+    }
+    let font = face.instance_builder().variations(settings).build();
+    Ok((font, applied))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_garbage_are_parse_errors() {
+        let mut fonts = Fonts::default();
+        let h = fonts.register(Vec::new()).unwrap();
+        assert_eq!(fonts.face(h, 0).err().unwrap().kind, ErrorKind::FontParse);
+        let h = fonts.register(vec![0x55; 4096]).unwrap();
+        let e = fonts.face(h, 0).err().unwrap();
+        assert_eq!(e.kind, ErrorKind::FontParse);
+        assert!(e.message.contains("not a font"), "{e}");
+    }
+
+    #[test]
+    fn unknown_handle_is_not_found() {
+        let mut fonts = Fonts::default();
+        assert_eq!(fonts.face(7, 0).err().unwrap().kind, ErrorKind::FontNotFound);
+    }
+
+    #[test]
+    fn default_font_loads_and_face_index_checked() {
+        let mut fonts = Fonts::default();
+        let h = fonts.register(crate::DEFAULT_FONT.to_vec()).unwrap();
+        assert!(fonts.face(h, 0).is_ok());
+        let e = fonts.face(h, 1).err().unwrap();
+        assert!(e.message.contains("out of range"), "{e}");
+    }
+
+    #[test]
+    fn variations_clamped_to_axis_range() {
+        let mut fonts = Fonts::default();
+        let h = fonts.register(crate::DEFAULT_FONT.to_vec()).unwrap();
+        let (inst, _) = fonts
+            .instance(h, 0, None, &[(*b"wght", 5000.0), (*b"ZZZZ", 1.0)])
+            .unwrap();
+        assert_eq!(inst.applied, vec![("wght".to_string(), 900.0)]);
+    }
+}

@@ -1,0 +1,620 @@
+//! The job schema (SPEC §1): parsing and validation of one job from JSON.
+//!
+//! Jobs are read through `serde_json::Value` so that a bad field still lets us read the `id`
+//! for the error result, and every rule gets a message naming the field.
+
+use crate::error::{Error, ErrorKind};
+use crate::limits;
+use serde_json::{Map, Value};
+
+/// A validated job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// Echoed back in the result.
+    pub id: String,
+    /// Which font, at which size and location.
+    pub font: FontSpec,
+    /// What to shape.
+    pub text: TextSpec,
+    /// What to produce.
+    pub rendering: RenderSpec,
+}
+
+/// Where the font bytes come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FontSource {
+    /// A host-resolved file path (the core never opens files; hosts pass a handle).
+    Path(String),
+    /// Inline bytes (decoded from base64).
+    Data(Vec<u8>),
+    /// A font registered with [`crate::Engine::register_font`].
+    Handle(u32),
+}
+
+/// The `font` object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FontSpec {
+    /// Where the bytes come from.
+    pub source: FontSource,
+    /// `font.path` when given, echoed in results and messages.
+    pub path: Option<String>,
+    /// Face inside a collection.
+    pub face_index: u32,
+    /// Pixels per em.
+    pub size_px: f64,
+    /// User-space axis coordinates, in the order given (later entries win).
+    pub variations: Vec<([u8; 4], f32)>,
+    /// Named instance (fvar subfamily name), applied before `variations`.
+    pub instance: Option<String>,
+}
+
+/// Text direction (SPEC `text.direction`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Left to right.
+    Ltr,
+    /// Right to left.
+    Rtl,
+    /// Top to bottom.
+    Ttb,
+    /// Bottom to top.
+    Btt,
+}
+
+/// The `text` object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextSpec {
+    /// The text to shape.
+    pub content: String,
+    /// ISO 15924 tag, normalised to title case (`Arab`).
+    pub script: Option<[u8; 4]>,
+    /// Direction, or guessed from the text.
+    pub direction: Option<Direction>,
+    /// BCP 47 tag.
+    pub language: Option<String>,
+    /// Features in HarfBuzz syntax, already validated.
+    pub features: Vec<String>,
+}
+
+/// Output formats (SPEC `rendering.format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Binary PGM (P5).
+    Pgm,
+    /// 8-bit grayscale PNG.
+    Png,
+    /// Ink metrics only.
+    Metrics,
+    /// Bare pixels, row-major.
+    Raw,
+    /// The shaped glyph run, no raster.
+    Glyphs,
+}
+
+impl Format {
+    /// The SPEC name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Pgm => "pgm",
+            Format::Png => "png",
+            Format::Metrics => "metrics",
+            Format::Raw => "raw",
+            Format::Glyphs => "glyphs",
+        }
+    }
+
+    /// Whether the format carries an image payload.
+    pub fn has_image(self) -> bool {
+        matches!(self, Format::Pgm | Format::Png | Format::Raw)
+    }
+}
+
+/// The `rendering` object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderSpec {
+    /// Output format.
+    pub format: Format,
+    /// Canvas width in pixels.
+    pub width: u32,
+    /// Canvas height in pixels.
+    pub height: u32,
+}
+
+/// The id to use in an error result for a job that could not be fully read: the job's own `id`
+/// when it is a non-empty string, else `line-N` (or `job` when `line_no` is 0).
+pub fn fallback_id(value: Option<&Value>, line_no: u32) -> String {
+    if let Some(id) = value
+        .and_then(|v| v.get("id"))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
+        return truncate_id(id);
+    }
+    if line_no == 0 {
+        "job".to_string()
+    } else {
+        format!("line-{line_no}")
+    }
+}
+
+fn truncate_id(id: &str) -> String {
+    if id.len() <= limits::MAX_ID_BYTES {
+        return id.to_string();
+    }
+    let mut end = limits::MAX_ID_BYTES;
+    while !id.is_char_boundary(end) {
+        end -= 1;
+    }
+    id[..end].to_string()
+}
+
+/// Parse JSON text into a value, mapping syntax errors to `bad_json`.
+pub fn parse_json(text: &[u8]) -> Result<Value, Error> {
+    if text.len() > limits::MAX_JOB_JSON_BYTES {
+        return Err(Error::limit(format!(
+            "job JSON is {} bytes; the limit is {}",
+            text.len(),
+            limits::MAX_JOB_JSON_BYTES
+        )));
+    }
+    serde_json::from_slice(text)
+        .map_err(|e| Error::new(ErrorKind::BadJson, format!("invalid JSON: {e}")))
+}
+
+impl Job {
+    /// Validate a parsed JSON value as a job.
+    pub fn from_value(value: &Value) -> Result<Job, Error> {
+        let obj = value
+            .as_object()
+            .ok_or_else(|| Error::bad_job(format!("a job must be a JSON object, not {}", kind_of(value))))?;
+        let id = match obj.get("id") {
+            None => return Err(Error::bad_job("missing field `id`")),
+            Some(Value::String(s)) if s.is_empty() => {
+                return Err(Error::bad_job("field `id` must not be empty"))
+            }
+            Some(Value::String(s)) if s.len() > limits::MAX_ID_BYTES => {
+                return Err(Error::limit(format!(
+                    "field `id` is {} bytes; the limit is {}",
+                    s.len(),
+                    limits::MAX_ID_BYTES
+                )))
+            }
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => {
+                return Err(Error::bad_job(format!(
+                    "field `id` must be a string, not {}",
+                    kind_of(other)
+                )))
+            }
+        };
+        let font = parse_font(object_field(obj, "font")?)?;
+        let text = parse_text(object_field(obj, "text")?)?;
+        let rendering = parse_rendering(object_field(obj, "rendering")?)?;
+        Ok(Job {
+            id,
+            font,
+            text,
+            rendering,
+        })
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn object_field<'a>(obj: &'a Map<String, Value>, name: &str) -> Result<&'a Map<String, Value>, Error> {
+    match obj.get(name) {
+        None => Err(Error::bad_job(format!("missing field `{name}`"))),
+        Some(Value::Object(m)) => Ok(m),
+        Some(other) => Err(Error::bad_job(format!(
+            "field `{name}` must be an object, not {}",
+            kind_of(other)
+        ))),
+    }
+}
+
+fn opt_str<'a>(obj: &'a Map<String, Value>, parent: &str, name: &str) -> Result<Option<&'a str>, Error> {
+    match obj.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(Error::bad_job(format!(
+            "field `{parent}.{name}` must be a string, not {}",
+            kind_of(other)
+        ))),
+    }
+}
+
+fn parse_font(obj: &Map<String, Value>) -> Result<FontSpec, Error> {
+    let path = opt_str(obj, "font", "path")?.map(str::to_string);
+    let data = opt_str(obj, "font", "data")?;
+    let handle = match obj.get("handle") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_u64() {
+            Some(h) if h >= 1 && h <= u32::MAX as u64 => Some(h as u32),
+            _ => {
+                return Err(Error::bad_job(
+                    "field `font.handle` must be an integer handle ≥ 1",
+                ))
+            }
+        },
+    };
+    let source = if let Some(h) = handle {
+        FontSource::Handle(h)
+    } else if let Some(d) = data {
+        FontSource::Data(decode_base64(d)?)
+    } else if let Some(p) = &path {
+        if p.is_empty() {
+            return Err(Error::bad_job("field `font.path` must not be empty"));
+        }
+        FontSource::Path(p.clone())
+    } else {
+        return Err(Error::bad_job(
+            "the font needs one of `font.path`, `font.data` or `font.handle`",
+        ));
+    };
+    let face_index = match obj.get("face_index") {
+        None | Some(Value::Null) => 0,
+        Some(v) => match v.as_u64() {
+            Some(i) if i <= u32::MAX as u64 => i as u32,
+            _ => {
+                return Err(Error::bad_job(format!(
+                    "field `font.face_index` must be a non-negative integer, not {v}"
+                )))
+            }
+        },
+    };
+    let size_px = match obj.get("size") {
+        None => return Err(Error::bad_job("missing field `font.size`")),
+        Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
+        Some(other) => {
+            return Err(Error::bad_job(format!(
+                "field `font.size` must be a number, not {}",
+                kind_of(other)
+            )))
+        }
+    };
+    if !(size_px > 0.0) {
+        return Err(Error::bad_job(format!(
+            "field `font.size` must be greater than 0, got {size_px}"
+        )));
+    }
+    if size_px > limits::MAX_SIZE_PX {
+        return Err(Error::limit(format!(
+            "font.size {size_px} px is over the limit of {} px",
+            limits::MAX_SIZE_PX
+        )));
+    }
+    let mut variations = Vec::new();
+    match obj.get("variations") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(m)) => {
+            if m.len() > limits::MAX_VARIATIONS {
+                return Err(Error::limit(format!(
+                    "font.variations has {} axes; the limit is {}",
+                    m.len(),
+                    limits::MAX_VARIATIONS
+                )));
+            }
+            for (tag, v) in m {
+                let t = parse_tag(tag).ok_or_else(|| {
+                    Error::bad_job(format!(
+                        "font.variations: `{tag}` is not an axis tag (1–4 printable ASCII characters)"
+                    ))
+                })?;
+                let value = v.as_f64().filter(|x| x.is_finite()).ok_or_else(|| {
+                    Error::bad_job(format!("font.variations.{tag} must be a finite number, not {v}"))
+                })?;
+                variations.push((t, value as f32));
+            }
+        }
+        Some(other) => {
+            return Err(Error::bad_job(format!(
+                "field `font.variations` must be an object of axis tag → number, not {}",
+                kind_of(other)
+            )))
+        }
+    }
+    let instance = opt_str(obj, "font", "instance")?.map(str::to_string);
+    Ok(FontSpec {
+        source,
+        path,
+        face_index,
+        size_px,
+        variations,
+        instance,
+    })
+}
+
+/// An OpenType tag: 1–4 printable ASCII characters, padded with spaces.
+fn parse_tag(s: &str) -> Option<[u8; 4]> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 4 || !b.iter().all(|c| (0x20..0x7f).contains(c)) {
+        return None;
+    }
+    let mut t = [b' '; 4];
+    t[..b.len()].copy_from_slice(b);
+    Some(t)
+}
+
+fn decode_base64(s: &str) -> Result<Vec<u8>, Error> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .map_err(|e| Error::bad_job(format!("field `font.data` is not valid base64: {e}")))?;
+    if bytes.len() > limits::MAX_FONT_BYTES {
+        return Err(Error::limit(format!(
+            "font.data is {} bytes; the limit is {}",
+            bytes.len(),
+            limits::MAX_FONT_BYTES
+        )));
+    }
+    Ok(bytes)
+}
+
+fn parse_text(obj: &Map<String, Value>) -> Result<TextSpec, Error> {
+    let content = match obj.get("content") {
+        None => return Err(Error::bad_job("missing field `text.content`")),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => {
+            return Err(Error::bad_job(format!(
+                "field `text.content` must be a string, not {}",
+                kind_of(other)
+            )))
+        }
+    };
+    if content.is_empty() {
+        return Err(Error::bad_job("field `text.content` must not be empty"));
+    }
+    if content.len() > limits::MAX_TEXT_BYTES {
+        return Err(Error::limit(format!(
+            "text.content is {} UTF-8 bytes; the limit is {}",
+            content.len(),
+            limits::MAX_TEXT_BYTES
+        )));
+    }
+    if let Some((i, c)) = content
+        .char_indices()
+        .find(|&(_, c)| c.is_control() && !c.is_whitespace())
+    {
+        return Err(Error::bad_job(format!(
+            "text.content has control character U+{:04X} at byte {i}; only whitespace controls are allowed",
+            c as u32
+        )));
+    }
+    let script = match opt_str(obj, "text", "script")? {
+        None => None,
+        Some(s) => {
+            let b = s.as_bytes();
+            if b.len() != 4 || !b.iter().all(u8::is_ascii_alphabetic) {
+                return Err(Error::bad_job(format!(
+                    "text.script `{s}` is not an ISO 15924 tag (four letters, e.g. `Latn`)"
+                )));
+            }
+            let mut t = [0u8; 4];
+            for (i, c) in b.iter().enumerate() {
+                t[i] = if i == 0 {
+                    c.to_ascii_uppercase()
+                } else {
+                    c.to_ascii_lowercase()
+                };
+            }
+            Some(t)
+        }
+    };
+    let direction = match opt_str(obj, "text", "direction")? {
+        None => None,
+        Some(s) => Some(match s.to_ascii_lowercase().as_str() {
+            "ltr" => Direction::Ltr,
+            "rtl" => Direction::Rtl,
+            "ttb" => Direction::Ttb,
+            "btt" => Direction::Btt,
+            _ => {
+                return Err(Error::bad_job(format!(
+                    "text.direction `{s}` must be one of ltr, rtl, ttb, btt"
+                )))
+            }
+        }),
+    };
+    let language = match opt_str(obj, "text", "language")? {
+        None => None,
+        Some(s) => {
+            if s.is_empty()
+                || s.len() > limits::MAX_LANGUAGE_LEN
+                || !s
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+            {
+                return Err(Error::bad_job(format!(
+                    "text.language `{s}` must be 1–{} characters of A–Z, a–z, 0–9, `-`, `_`",
+                    limits::MAX_LANGUAGE_LEN
+                )));
+            }
+            Some(s.to_string())
+        }
+    };
+    let features = match obj.get("features") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => {
+            if items.len() > limits::MAX_FEATURES {
+                return Err(Error::limit(format!(
+                    "text.features has {} items; the limit is {}",
+                    items.len(),
+                    limits::MAX_FEATURES
+                )));
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                let s = item.as_str().ok_or_else(|| {
+                    Error::bad_job(format!("text.features items must be strings, not {}", kind_of(item)))
+                })?;
+                crate::shape::parse_feature(s)?;
+                out.push(s.to_string());
+            }
+            out
+        }
+        Some(other) => {
+            return Err(Error::bad_job(format!(
+                "field `text.features` must be an array of strings, not {}",
+                kind_of(other)
+            )))
+        }
+    };
+    Ok(TextSpec {
+        content,
+        script,
+        direction,
+        language,
+        features,
+    })
+}
+
+fn parse_rendering(obj: &Map<String, Value>) -> Result<RenderSpec, Error> {
+    let format = match obj.get("format") {
+        None => return Err(Error::bad_job("missing field `rendering.format`")),
+        Some(Value::String(s)) => match s.as_str() {
+            "pgm" => Format::Pgm,
+            "png" => Format::Png,
+            "metrics" => Format::Metrics,
+            "raw" => Format::Raw,
+            "glyphs" => Format::Glyphs,
+            _ => {
+                return Err(Error::bad_job(format!(
+                    "rendering.format `{s}` is unknown; use pgm, png, metrics, raw or glyphs"
+                )))
+            }
+        },
+        Some(other) => {
+            return Err(Error::bad_job(format!(
+                "field `rendering.format` must be a string, not {}",
+                kind_of(other)
+            )))
+        }
+    };
+    if let Some(enc) = opt_str(obj, "rendering", "encoding")? {
+        if enc != "base64" {
+            return Err(Error::bad_job(format!(
+                "rendering.encoding `{enc}` is not supported; JSON output is always base64"
+            )));
+        }
+    }
+    let dim = |name: &str| -> Result<u32, Error> {
+        match obj.get(name) {
+            None => Err(Error::bad_job(format!("missing field `rendering.{name}`"))),
+            Some(v) => match v.as_u64() {
+                Some(0) => Err(Error::bad_job(format!("rendering.{name} must be at least 1"))),
+                Some(n) if n > limits::MAX_CANVAS_SIDE as u64 => Err(Error::limit(format!(
+                    "rendering.{name} {n} is over the limit of {}",
+                    limits::MAX_CANVAS_SIDE
+                ))),
+                Some(n) => Ok(n as u32),
+                None => Err(Error::bad_job(format!(
+                    "rendering.{name} must be a positive integer, not {v}"
+                ))),
+            },
+        }
+    };
+    let width = dim("width")?;
+    let height = dim("height")?;
+    if width as u64 * height as u64 > limits::MAX_CANVAS_PIXELS {
+        return Err(Error::limit(format!(
+            "canvas {width}×{height} has {} pixels; the limit is {}",
+            width as u64 * height as u64,
+            limits::MAX_CANVAS_PIXELS
+        )));
+    }
+    Ok(RenderSpec {
+        format,
+        width,
+        height,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(s: &str) -> Result<Job, Error> {
+        Job::from_value(&parse_json(s.as_bytes())?)
+    }
+
+    const OK: &str = r#"{"id":"a","font":{"handle":1,"size":48},"text":{"content":"Hi"},"rendering":{"format":"pgm","width":10,"height":10}}"#;
+
+    #[test]
+    fn parses_minimal_job() {
+        let j = job(OK).unwrap();
+        assert_eq!(j.id, "a");
+        assert_eq!(j.font.source, FontSource::Handle(1));
+        assert_eq!(j.font.size_px, 48.0);
+        assert_eq!(j.rendering.format, Format::Pgm);
+    }
+
+    #[test]
+    fn fractional_size_accepted() {
+        let j = job(&OK.replace("\"size\":48", "\"size\":33.3")).unwrap();
+        assert_eq!(j.font.size_px, 33.3);
+    }
+
+    #[test]
+    fn rules_give_kinds_and_messages() {
+        let cases = [
+            ("\"size\":48", "\"size\":0", ErrorKind::BadJob, "greater than 0"),
+            ("\"size\":48", "\"size\":10001", ErrorKind::LimitExceeded, "font.size"),
+            ("\"size\":48", "\"size\":\"48\"", ErrorKind::BadJob, "must be a number"),
+            ("\"width\":10", "\"width\":10001", ErrorKind::LimitExceeded, "rendering.width"),
+            ("\"pgm\"", "\"gif\"", ErrorKind::BadJob, "unknown"),
+            ("\"Hi\"", "\"\"", ErrorKind::BadJob, "must not be empty"),
+            ("\"Hi\"", "\"a\\u0007b\"", ErrorKind::BadJob, "U+0007"),
+            ("\"id\":\"a\",", "", ErrorKind::BadJob, "missing field `id`"),
+        ];
+        for (from, to, kind, needle) in cases {
+            let e = job(&OK.replace(from, to)).unwrap_err();
+            assert_eq!(e.kind, kind, "{to}: {e}");
+            assert!(e.message.contains(needle), "{to}: {e}");
+        }
+    }
+
+    #[test]
+    fn canvas_area_limit() {
+        let e = job(&OK.replace("\"width\":10,\"height\":10", "\"width\":10000,\"height\":5001"))
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::LimitExceeded);
+        assert!(e.message.contains("50000000"), "{e}");
+    }
+
+    #[test]
+    fn text_too_long() {
+        let long = "x".repeat(limits::MAX_TEXT_BYTES + 1);
+        let e = job(&OK.replace("\"Hi\"", &format!("\"{long}\""))).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::LimitExceeded);
+    }
+
+    #[test]
+    fn fallback_ids() {
+        let v = parse_json(br#"{"id":"x"}"#).unwrap();
+        assert_eq!(fallback_id(Some(&v), 3), "x");
+        assert_eq!(fallback_id(None, 3), "line-3");
+        assert_eq!(fallback_id(None, 0), "job");
+    }
+
+    #[test]
+    fn script_and_direction_normalised() {
+        let j = job(&OK.replace("\"Hi\"", "\"Hi\",\"script\":\"arab\",\"direction\":\"RTL\"")).unwrap();
+        assert_eq!(j.text.script, Some(*b"Arab"));
+        assert_eq!(j.text.direction, Some(Direction::Rtl));
+        let e = job(&OK.replace("\"Hi\"", "\"Hi\",\"direction\":\"up\"")).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadJob);
+    }
+
+    #[test]
+    fn bad_json_kind() {
+        assert_eq!(parse_json(b"{nope").unwrap_err().kind, ErrorKind::BadJson);
+    }
+}

@@ -1,0 +1,74 @@
+//! Every hard limit of the engine, in one place. Each bound exists so that no job, however
+//! hostile, can make a host spend unbounded memory or time.
+
+/// Largest `font.size` in pixels per em (SPEC §1). Larger sizes only produce glyphs far bigger
+/// than any allowed canvas.
+pub const MAX_SIZE_PX: f64 = 10_000.0;
+
+/// Largest canvas side in pixels (SPEC §1).
+pub const MAX_CANVAS_SIDE: u32 = 10_000;
+
+/// Largest canvas area (SPEC §1): 50 MB of 8-bit pixels, the most one result may carry.
+pub const MAX_CANVAS_PIXELS: u64 = 50_000_000;
+
+/// Longest `text.content` in UTF-8 bytes (SPEC §1). Bounds shaping time and glyph count.
+pub const MAX_TEXT_BYTES: usize = 10_000;
+
+/// Most entries in `text.features` (SPEC §1).
+pub const MAX_FEATURES: usize = 64;
+
+/// Longest `text.language` tag (SPEC §1).
+pub const MAX_LANGUAGE_LEN: usize = 32;
+
+/// Most entries in `font.variations`: more axes than any real font has (fvar allows 65535,
+/// but each one costs work on every instance lookup).
+pub const MAX_VARIATIONS: usize = 64;
+
+/// Longest job `id` in bytes: ids are echoed in every result and every error message.
+pub const MAX_ID_BYTES: usize = 1_024;
+
+/// Largest font file accepted, in bytes. The biggest CJK fonts are ~30 MB.
+pub const MAX_FONT_BYTES: usize = 128 * 1024 * 1024;
+
+/// Largest job JSON text, in bytes: room for an inline base64 font of `MAX_FONT_BYTES`.
+pub const MAX_JOB_JSON_BYTES: usize = MAX_FONT_BYTES / 3 * 4 + 1024 * 1024;
+
+/// Most line segments one glyph outline may flatten into. A pathological outline (millions of
+/// points or absurd curves) fails with `limit_exceeded` instead of running for minutes.
+pub const MAX_SEGMENTS_PER_GLYPH: usize = 2_000_000;
+
+/// Most line segments one curve is flattened into. Keeps flattening cost bounded for curves
+/// with wild control points; 256 segments already follow a 10,000 px arc to ~0.1 px.
+pub const MAX_SEGMENTS_PER_CURVE: u32 = 256;
+
+/// Flattening tolerance in pixels: how far a flattened curve may stray from the true curve.
+/// FreeType uses a comparable bound; at 1/20 px the difference is invisible in 8-bit coverage.
+pub const FLATTEN_TOLERANCE_PX: f32 = 0.05;
+
+/// Rows rasterised at a time. The float accumulation buffer is `(width + 2) × RASTER_BAND_ROWS`,
+/// so a glyph the size of the largest canvas never needs more than ~10 MB of scratch.
+pub const RASTER_BAND_ROWS: usize = 64;
+
+/// Byte budget of the glyph coverage cache. When full, the least recently used glyphs go.
+pub const GLYPH_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Largest single glyph bitmap kept in the cache; bigger ones are rendered each time so one
+/// huge glyph cannot evict everything else.
+pub const MAX_CACHED_GLYPH_BYTES: usize = 4 * 1024 * 1024;
+
+/// Font instances (font × face × location) kept with their shaping plans and scalers.
+pub const MAX_CACHED_INSTANCES: usize = 64;
+
+/// Shaping plans kept per instance (direction × script × language × features).
+pub const MAX_PLANS_PER_INSTANCE: usize = 32;
+
+/// Outline scalers (sizes) kept per instance.
+pub const MAX_SCALERS_PER_INSTANCE: usize = 16;
+
+/// Most fonts registered at once in one engine; hosts evict (drop) fonts themselves.
+pub const MAX_REGISTERED_FONTS: usize = 4_096;
+
+/// Most glyph pixels one job may rasterise and composite. Without it, thousands of zero-advance
+/// glyphs each covering a 50-megapixel canvas would run for hours; 2·10⁹ pixel operations take
+/// a few seconds.
+pub const MAX_RASTER_PIXELS_PER_JOB: u64 = 2_000_000_000;

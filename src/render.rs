@@ -1,0 +1,364 @@
+//! Placing shaped glyphs on the canvas (SPEC §3 geometry), compositing their coverage, and the
+//! ink metrics. Work and memory follow the ink: glyph coverage is composited into a buffer
+//! that spans only the union of the glyphs' boxes, and a full canvas is built only for image
+//! output.
+
+use crate::cache::{GlyphCache, GlyphKey};
+use crate::error::Error;
+use crate::font::Instance;
+use crate::limits;
+use crate::raster::{self, Coverage, OutlineSink, Scratch};
+use crate::shape::ShapedGlyph;
+use skrifa::{DrawMemory, GlyphId};
+use std::sync::Arc;
+
+/// Ink (0 = paper, 255 = full ink) over a box of the canvas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InkBox {
+    /// Canvas width (needed for row-major runs).
+    pub canvas_width: u32,
+    /// Canvas height.
+    pub canvas_height: u32,
+    /// The box: left column, top row, width, height (all 0 when there is no ink).
+    pub x: u32,
+    /// Top row of the box.
+    pub y: u32,
+    /// Box width.
+    pub w: u32,
+    /// Box height.
+    pub h: u32,
+    /// `w × h` ink values.
+    pub ink: Vec<u8>,
+}
+
+/// SPEC §3 metrics.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Metrics {
+    /// Mean coverage over the canvas, 0..1.
+    pub density: f64,
+    /// Longest run of inked pixels in the row-major buffer, over the pixel count.
+    pub beam: f64,
+    /// Tight box of inked pixels `[x, y, w, h]`, `[0, 0, 0, 0]` when blank.
+    pub bbox: [u32; 4],
+}
+
+struct Placed {
+    x: i64,
+    y: i64,
+    coverage: Arc<Coverage>,
+}
+
+/// Everything `compose` needs that lives in the engine.
+pub(crate) struct RenderCtx<'a> {
+    pub cache: &'a mut GlyphCache,
+    pub scratch: &'a mut Scratch,
+    pub sink: &'a mut OutlineSink,
+    pub draw_memory: &'a mut Vec<u8>,
+}
+
+/// Round half away from zero, into 1/64 px units.
+fn to_26_6(px: f64) -> i64 {
+    let v = px * 64.0;
+    let r = if v < 0.0 { -((-v + 0.5).floor()) } else { (v + 0.5).floor() };
+    // Far-off glyphs are culled later; keep the arithmetic in range.
+    r.clamp(-(1i64 << 50) as f64, (1i64 << 50) as f64) as i64
+}
+
+/// Composite `glyphs` of `inst` at `size_px` on a `width × height` canvas.
+pub(crate) fn compose(
+    ctx: &mut RenderCtx<'_>,
+    inst: &mut Instance,
+    glyphs: &[ShapedGlyph],
+    size_px: f64,
+    width: u32,
+    height: u32,
+) -> Result<InkBox, Error> {
+    let scale = size_px / inst.units_per_em as f64;
+    let baseline = 0.75 * height as f64;
+    let (cw, ch) = (width as i64, height as i64);
+    let size_bits = size_px.to_bits();
+    let instance_id = inst.id;
+    let scaler = inst.scaler(size_px);
+    let mut placed: Vec<Placed> = Vec::new();
+    let mut work: u64 = 0;
+    let (mut pen_x, mut pen_y) = (0i64, 0i64);
+    for g in glyphs {
+        let ux = pen_x + g.x_offset as i64;
+        let uy = pen_y + g.y_offset as i64;
+        pen_x += g.x_advance as i64;
+        pen_y += g.y_advance as i64;
+        let x64 = to_26_6(ux as f64 * scale);
+        let y64 = to_26_6(baseline - uy as f64 * scale);
+        let (ix, iy) = (x64.div_euclid(64), y64.div_euclid(64));
+        let phase = (x64.rem_euclid(64) as u8, y64.rem_euclid(64) as u8);
+        let key = GlyphKey {
+            instance: instance_id,
+            gid: g.gid,
+            size_bits,
+            phase,
+        };
+        let inside = |c: &Coverage| {
+            let (l, t) = (ix + c.left as i64, iy + c.top as i64);
+            l >= 0 && t >= 0 && l + c.width as i64 <= cw && t + c.height as i64 <= ch
+        };
+        if let Some(c) = ctx.cache.get(&key) {
+            if c.width == 0 {
+                continue;
+            }
+            if inside(&c) {
+                placed.push(Placed { x: ix, y: iy, coverage: c });
+                continue;
+            }
+        }
+        // Flatten the outline at this phase.
+        let sink = &mut *ctx.sink;
+        sink.reset(phase.0 as f32 / 64.0, phase.1 as f32 / 64.0);
+        if let Some(outline) = scaler.outline(GlyphId::new(g.gid)) {
+            let need = outline.required_memory_size();
+            if ctx.draw_memory.len() < need {
+                ctx.draw_memory.resize(need, 0);
+            }
+            outline
+                .draw(DrawMemory::Buffer(&mut ctx.draw_memory[..]), sink)
+                .map_err(|e| Error::font_parse(format!("glyph {}: {e}", g.gid)))?;
+        }
+        sink.finish(g.gid)?;
+        let Some((l, t, r, b)) = sink.bounds() else {
+            ctx.cache.insert(key, Arc::new(Coverage::empty()));
+            continue;
+        };
+        let full = Coverage {
+            left: l,
+            top: t,
+            width: (r - l) as u32,
+            height: (b - t) as u32,
+            data: Vec::new(),
+        };
+        if inside(&full) {
+            work += full.width as u64 * full.height as u64;
+            check_work(work)?;
+            let c = Arc::new(raster::rasterize(
+                &sink.lines,
+                l,
+                t,
+                full.width,
+                full.height,
+                ctx.scratch,
+            ));
+            ctx.cache.insert(key, c.clone());
+            placed.push(Placed { x: ix, y: iy, coverage: c });
+        } else {
+            // Clip to the canvas; never cached (the result depends on the canvas).
+            let x0 = (ix + l as i64).max(0);
+            let y0 = (iy + t as i64).max(0);
+            let x1 = (ix + r as i64).min(cw);
+            let y1 = (iy + b as i64).min(ch);
+            if x1 <= x0 || y1 <= y0 {
+                continue;
+            }
+            let (w, h) = ((x1 - x0) as u32, (y1 - y0) as u32);
+            work += w as u64 * h as u64;
+            check_work(work)?;
+            let c = raster::rasterize(
+                &sink.lines,
+                (x0 - ix) as i32,
+                (y0 - iy) as i32,
+                w,
+                h,
+                ctx.scratch,
+            );
+            placed.push(Placed {
+                x: ix,
+                y: iy,
+                coverage: Arc::new(c),
+            });
+        }
+    }
+    // The union of the placed boxes (all inside the canvas).
+    let mut bx0 = i64::MAX;
+    let mut by0 = i64::MAX;
+    let mut bx1 = i64::MIN;
+    let mut by1 = i64::MIN;
+    for p in &placed {
+        let c = &p.coverage;
+        bx0 = bx0.min(p.x + c.left as i64);
+        by0 = by0.min(p.y + c.top as i64);
+        bx1 = bx1.max(p.x + c.left as i64 + c.width as i64);
+        by1 = by1.max(p.y + c.top as i64 + c.height as i64);
+    }
+    if placed.is_empty() {
+        return Ok(InkBox {
+            canvas_width: width,
+            canvas_height: height,
+            x: 0,
+            y: 0,
+            w: 0,
+            h: 0,
+            ink: Vec::new(),
+        });
+    }
+    let (bw, bh) = ((bx1 - bx0) as usize, (by1 - by0) as usize);
+    let mut ink = vec![0u8; bw * bh];
+    for p in &placed {
+        let c = &p.coverage;
+        let (cw_, chh) = (c.width as usize, c.height as usize);
+        work += (cw_ * chh) as u64;
+        check_work(work)?;
+        let ox = (p.x + c.left as i64 - bx0) as usize;
+        let oy = (p.y + c.top as i64 - by0) as usize;
+        for r in 0..chh {
+            let src = &c.data[r * cw_..(r + 1) * cw_];
+            let dst = &mut ink[(oy + r) * bw + ox..(oy + r) * bw + ox + cw_];
+            for (d, &a) in dst.iter_mut().zip(src) {
+                if a == 0 {
+                    continue;
+                }
+                let i = *d as u32;
+                // ink = ink + a·(1 − ink), in 8-bit fixed point with rounding.
+                *d = (i + (a as u32 * (255 - i) + 127) / 255) as u8;
+            }
+        }
+    }
+    Ok(InkBox {
+        canvas_width: width,
+        canvas_height: height,
+        x: bx0 as u32,
+        y: by0 as u32,
+        w: bw as u32,
+        h: bh as u32,
+        ink,
+    })
+}
+
+fn check_work(pixels: u64) -> Result<(), Error> {
+    if pixels > limits::MAX_RASTER_PIXELS_PER_JOB {
+        return Err(Error::limit(format!(
+            "the job would rasterise more than {} glyph pixels",
+            limits::MAX_RASTER_PIXELS_PER_JOB
+        )));
+    }
+    Ok(())
+}
+
+impl InkBox {
+    /// SPEC §3 metrics, from the ink box alone.
+    pub fn metrics(&self) -> Metrics {
+        let n = self.canvas_width as f64 * self.canvas_height as f64;
+        let sum: u64 = self.ink.iter().map(|&v| v as u64).sum();
+        let density = sum as f64 / (255.0 * n);
+        // Longest run of inked pixels in row-major order. Pixels outside the box are paper,
+        // so a run crosses a row boundary only when the box spans the whole canvas width.
+        let spans_width = self.x == 0 && self.w == self.canvas_width;
+        let (w, h) = (self.w as usize, self.h as usize);
+        let (mut best, mut run) = (0u64, 0u64);
+        for r in 0..h {
+            if !spans_width {
+                run = 0;
+            }
+            for &v in &self.ink[r * w..(r + 1) * w] {
+                if v > 0 {
+                    run += 1;
+                    if run > best {
+                        best = run;
+                    }
+                } else {
+                    run = 0;
+                }
+            }
+        }
+        Metrics {
+            density,
+            beam: best as f64 / n,
+            bbox: self.tight_bbox(),
+        }
+    }
+
+    /// The tight box of inked pixels, `[x, y, w, h]`.
+    pub fn tight_bbox(&self) -> [u32; 4] {
+        let (w, h) = (self.w as usize, self.h as usize);
+        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0usize, 0usize);
+        for r in 0..h {
+            let row = &self.ink[r * w..(r + 1) * w];
+            if let Some(first) = row.iter().position(|&v| v > 0) {
+                let last = row.iter().rposition(|&v| v > 0).unwrap_or(first);
+                x0 = x0.min(first);
+                x1 = x1.max(last + 1);
+                y0 = y0.min(r);
+                y1 = y1.max(r + 1);
+            }
+        }
+        if x0 == usize::MAX {
+            return [0, 0, 0, 0];
+        }
+        [
+            self.x + x0 as u32,
+            self.y + y0 as u32,
+            (x1 - x0) as u32,
+            (y1 - y0) as u32,
+        ]
+    }
+
+    /// The full canvas, 0 = ink, 255 = paper.
+    pub fn to_pixels(&self) -> Vec<u8> {
+        let cw = self.canvas_width as usize;
+        let mut px = vec![255u8; cw * self.canvas_height as usize];
+        let w = self.w as usize;
+        for r in 0..self.h as usize {
+            let dst = (self.y as usize + r) * cw + self.x as usize;
+            for (d, &v) in px[dst..dst + w].iter_mut().zip(&self.ink[r * w..(r + 1) * w]) {
+                *d = 255 - v;
+            }
+        }
+        px
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn boxed(cw: u32, ch: u32, x: u32, y: u32, w: u32, h: u32, ink: Vec<u8>) -> InkBox {
+        InkBox {
+            canvas_width: cw,
+            canvas_height: ch,
+            x,
+            y,
+            w,
+            h,
+            ink,
+        }
+    }
+
+    #[test]
+    fn blank_metrics() {
+        let m = boxed(4, 4, 0, 0, 0, 0, vec![]).metrics();
+        assert_eq!(m, Metrics { density: 0.0, beam: 0.0, bbox: [0, 0, 0, 0] });
+    }
+
+    #[test]
+    fn metrics_match_spec_definitions() {
+        // 4×3 canvas; box at (1,1) 2×2 with ink [255, 0; 255, 255].
+        let b = boxed(4, 3, 1, 1, 2, 2, vec![255, 0, 255, 255]);
+        let m = b.metrics();
+        assert_eq!(m.density, 3.0 / 12.0);
+        assert_eq!(m.beam, 2.0 / 12.0);
+        assert_eq!(m.bbox, [1, 1, 2, 2]);
+        let px = b.to_pixels();
+        assert_eq!(px, vec![255, 255, 255, 255, 255, 0, 255, 255, 255, 0, 0, 255]);
+    }
+
+    #[test]
+    fn beam_wraps_rows_when_box_spans_width() {
+        // 2×2 canvas fully inked except the first pixel: run of 3 across the row break.
+        let m = boxed(2, 2, 0, 0, 2, 2, vec![0, 9, 9, 9]).metrics();
+        assert_eq!(m.beam, 3.0 / 4.0);
+    }
+
+    #[test]
+    fn rounding_to_26_6() {
+        assert_eq!(to_26_6(0.0), 0);
+        assert_eq!(to_26_6(1.0 / 128.0), 1);
+        assert_eq!(to_26_6(-1.0 / 128.0), -1);
+        assert_eq!(to_26_6(10.0), 640);
+    }
+}

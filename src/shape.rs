@@ -1,0 +1,171 @@
+//! Shaping with HarfRust: HarfBuzz semantics, one plan cached per (instance, direction, script,
+//! language, features), glyph positions in font units.
+
+use crate::error::Error;
+use crate::font::Instance;
+use crate::job::{Direction, TextSpec};
+use crate::limits;
+use harfrust::{Buffer, Feature, Language, Script, ShapeOptions, ShapePlan, ShaperFont, Tag};
+use serde::Serialize;
+use std::str::FromStr;
+
+/// One shaped glyph, in font units (SPEC §2 `glyphs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ShapedGlyph {
+    /// Glyph id.
+    pub gid: u32,
+    /// UTF-8 byte offset of the cluster in `text.content`.
+    pub cluster: u32,
+    /// Horizontal advance.
+    pub x_advance: i32,
+    /// Vertical advance (y up, negative for `ttb`).
+    pub y_advance: i32,
+    /// Horizontal offset from the pen.
+    pub x_offset: i32,
+    /// Vertical offset from the pen (y up).
+    pub y_offset: i32,
+}
+
+/// Parse one feature in HarfBuzz syntax (`liga`, `-liga`, `liga=0`, `aalt=2`, `kern[3:5]`).
+pub fn parse_feature(s: &str) -> Result<Feature, Error> {
+    Feature::from_str(s).map_err(|_| {
+        Error::bad_job(format!(
+            "text.features: `{s}` is not a feature in HarfBuzz syntax (e.g. `liga`, `-liga`, `liga=0`, `aalt=2`, `kern[3:5]`)"
+        ))
+    })
+}
+
+/// What a shaping plan depends on besides the instance.
+#[derive(Clone, PartialEq)]
+pub(crate) struct PlanKey {
+    direction: harfrust::Direction,
+    script: Option<Script>,
+    language: Option<Language>,
+    features: Vec<String>,
+}
+
+/// A reusable shaper: keeps its buffer between calls.
+#[derive(Default)]
+pub(crate) struct Shaper {
+    buffer: Option<Buffer>,
+}
+
+impl Shaper {
+    /// Shape `text` with `inst`, appending glyphs to `out` (which is cleared first).
+    pub fn shape(
+        &mut self,
+        inst: &mut Instance,
+        text: &TextSpec,
+        out: &mut Vec<ShapedGlyph>,
+    ) -> Result<(), Error> {
+        out.clear();
+        let mut buffer = self.buffer.take().unwrap_or_default();
+        buffer.clear();
+        buffer.push_str(&text.content);
+        if let Some(d) = text.direction {
+            buffer.set_direction(match d {
+                Direction::Ltr => harfrust::Direction::LeftToRight,
+                Direction::Rtl => harfrust::Direction::RightToLeft,
+                Direction::Ttb => harfrust::Direction::TopToBottom,
+                Direction::Btt => harfrust::Direction::BottomToTop,
+            });
+        }
+        if let Some(s) = text.script {
+            let script = Script::from_iso15924_tag(Tag::new(&s)).ok_or_else(|| {
+                Error::bad_job(format!(
+                    "text.script `{}` is not a known ISO 15924 script",
+                    String::from_utf8_lossy(&s)
+                ))
+            })?;
+            buffer.set_script(Some(script));
+        }
+        if let Some(l) = &text.language {
+            let lang = Language::from_str(l)
+                .map_err(|_| Error::bad_job(format!("text.language `{l}` is not a BCP 47 tag")))?;
+            buffer.set_language(Some(lang));
+        }
+        buffer.guess_segment_properties();
+        let mut features = Vec::with_capacity(text.features.len());
+        for f in &text.features {
+            features.push(parse_feature(f)?);
+        }
+        let key = PlanKey {
+            direction: buffer.direction(),
+            script: buffer.script(),
+            language: buffer.language().cloned(),
+            features: text.features.clone(),
+        };
+        let plan_index = match inst.plans.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                let plan = ShapePlan::new(
+                    &inst.font,
+                    key.direction,
+                    key.script,
+                    key.language.as_ref(),
+                    &features,
+                );
+                if inst.plans.len() >= limits::MAX_PLANS_PER_INSTANCE {
+                    inst.plans.remove(0);
+                }
+                inst.plans.push((key, plan));
+                inst.plans.len() - 1
+            }
+        };
+        let shaper_font = ShaperFont::new(&inst.font);
+        let plan = &inst.plans[plan_index].1;
+        let options = ShapeOptions::new().plan(Some(plan)).features(&features);
+        harfrust::shape(&shaper_font, &mut buffer, options)
+            .map_err(|e| Error::font_parse(format!("shaping failed: {e}")))?;
+        out.extend(
+            buffer
+                .glyph_infos()
+                .iter()
+                .zip(buffer.glyph_positions())
+                .map(|(i, p)| ShapedGlyph {
+                    gid: i.glyph_id,
+                    cluster: i.cluster,
+                    x_advance: p.x_advance,
+                    y_advance: p.y_advance,
+                    x_offset: p.x_offset,
+                    y_offset: p.y_offset,
+                }),
+        );
+        self.buffer = Some(buffer);
+        Ok(())
+    }
+}
+
+/// The HarfBuzz serialisation used by the shaping goldens:
+/// `gid=cluster@x_offset,y_offset+x_advance,y_advance|…`.
+pub fn serialize_glyphs(glyphs: &[ShapedGlyph]) -> String {
+    let mut s = String::new();
+    for (i, g) in glyphs.iter().enumerate() {
+        if i > 0 {
+            s.push('|');
+        }
+        s.push_str(&format!(
+            "{}={}@{},{}+{},{}",
+            g.gid, g.cluster, g.x_offset, g.y_offset, g.x_advance, g.y_advance
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feature_syntax() {
+        for ok in ["liga", "-liga", "+kern", "liga=0", "aalt=2", "kern[3:5]", "liga=off"] {
+            assert!(parse_feature(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(parse_feature("liga=off").unwrap().value, 0);
+        assert_eq!(parse_feature("-liga").unwrap().value, 0);
+        assert_eq!(parse_feature("aalt=2").unwrap().value, 2);
+        for bad in ["", "liga=x", "=1", "kern[x]"] {
+            assert!(parse_feature(bad).is_err(), "{bad:?}");
+        }
+    }
+}

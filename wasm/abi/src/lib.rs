@@ -1,0 +1,225 @@
+//! The zero-import ABI of `haforu.wasm`, documented byte by byte in `wasm/README.md`.
+//!
+//! This crate only marshals bytes between linear memory and [`haforu::Engine`]; it has no
+//! rendering logic. It is the only crate with `unsafe`: raw pointers from the host.
+
+use haforu::{Engine, Output};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// The ABI version hosts check.
+pub const ABI_VERSION: i32 = 1;
+
+/// `haforu_run` flag: leave image bytes out of the JSON, at `data_ptr/data_len`.
+pub const FLAG_DATA_OUT_OF_BAND: i32 = 1;
+
+struct State {
+    engine: Engine,
+    /// Live host-visible allocations: pointer → buffer.
+    buffers: HashMap<usize, Box<[u8]>>,
+    /// The last result: JSON, data and the 20-byte descriptor pointing at them.
+    json: Vec<u8>,
+    data: Vec<u8>,
+    desc: [u32; 5],
+}
+
+thread_local! {
+    static STATE: RefCell<State> = RefCell::new(State {
+        engine: Engine::new(),
+        buffers: HashMap::new(),
+        json: Vec::new(),
+        data: Vec::new(),
+        desc: [0; 5],
+    });
+}
+
+fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
+    STATE.with(|s| f(&mut s.borrow_mut()))
+}
+
+impl State {
+    /// Store a result and return the descriptor's address.
+    fn publish(&mut self, json: Vec<u8>, data: Vec<u8>, ok: bool) -> i32 {
+        self.json = json;
+        self.data = data;
+        self.desc = [
+            self.json.as_ptr() as u32,
+            self.json.len() as u32,
+            if self.data.is_empty() { 0 } else { self.data.as_ptr() as u32 },
+            self.data.len() as u32,
+            if ok { 0 } else { 1 },
+        ];
+        self.desc.as_ptr() as i32
+    }
+
+    fn publish_output(&mut self, out: Output) -> i32 {
+        self.publish(out.json, out.data, out.ok)
+    }
+
+    /// The bytes of a live host buffer, or `None` if `(ptr, len)` is not inside one.
+    fn input(&self, ptr: i32, len: i32) -> Option<&[u8]> {
+        let (ptr, len) = (ptr as u32 as usize, len as u32 as usize);
+        if len == 0 {
+            return Some(&[]);
+        }
+        // Inputs may be any sub-range of one live allocation.
+        self.buffers.iter().find_map(|(&start, buf)| {
+            (ptr >= start && ptr + len <= start + buf.len()).then(|| &buf[ptr - start..ptr - start + len])
+        })
+    }
+}
+
+fn bad_input(what: &str) -> Output {
+    haforu::error_output(&haforu::JobError {
+        id: "job".into(),
+        font_path: None,
+        error: haforu::Error::new(
+            haforu::ErrorKind::Internal,
+            format!("{what}: the pointer and length do not name a buffer from haforu_alloc"),
+        ),
+    })
+}
+
+/// ABI version (currently 1).
+#[no_mangle]
+pub extern "C" fn haforu_abi_version() -> i32 {
+    ABI_VERSION
+}
+
+/// Allocate `len` zeroed bytes for the host; 0 if `len` is 0 or too large.
+#[no_mangle]
+pub extern "C" fn haforu_alloc(len: i32) -> i32 {
+    let len = len as u32 as usize;
+    if len == 0 || len > haforu::limits::MAX_JOB_JSON_BYTES {
+        return 0;
+    }
+    let buf = vec![0u8; len].into_boxed_slice();
+    let ptr = buf.as_ptr() as usize;
+    with(|s| s.buffers.insert(ptr, buf));
+    ptr as i32
+}
+
+/// Free a buffer from `haforu_alloc` that was not handed over.
+#[no_mangle]
+pub extern "C" fn haforu_free(ptr: i32, _len: i32) {
+    with(|s| s.buffers.remove(&(ptr as u32 as usize)));
+}
+
+/// Hand over a buffer of font bytes; returns a handle ≥ 1, or 0 if the buffer is unknown or
+/// the font is over a limit.
+#[no_mangle]
+pub extern "C" fn haforu_font_register(ptr: i32, len: i32) -> i32 {
+    with(|s| {
+        let Some(buf) = s.buffers.remove(&(ptr as u32 as usize)) else {
+            return 0;
+        };
+        let mut bytes = buf.into_vec();
+        bytes.truncate(len as u32 as usize);
+        s.engine.register_font(bytes).map(|h| h as i32).unwrap_or(0)
+    })
+}
+
+/// Register the bundled default font; returns its handle.
+#[no_mangle]
+pub extern "C" fn haforu_font_register_default() -> i32 {
+    with(|s| {
+        s.engine
+            .register_font(haforu::DEFAULT_FONT.to_vec())
+            .map(|h| h as i32)
+            .unwrap_or(0)
+    })
+}
+
+/// Forget a font; 1 if it existed.
+#[no_mangle]
+pub extern "C" fn haforu_font_drop(handle: i32) -> i32 {
+    with(|s| s.engine.drop_font(handle as u32) as i32)
+}
+
+/// Run one job; returns the result descriptor's address.
+#[no_mangle]
+pub extern "C" fn haforu_run(ptr: i32, len: i32, line_no: i32, font_handle: i32, flags: i32) -> i32 {
+    with(|s| {
+        let out = match s.input(ptr, len) {
+            None => bad_input("haforu_run"),
+            Some(_) if flags & !FLAG_DATA_OUT_OF_BAND != 0 => bad_input("haforu_run flags"),
+            Some(job) => {
+                let job = job.to_vec();
+                let handle = (font_handle != 0).then_some(font_handle as u32);
+                s.engine
+                    .run_json(&job, line_no as u32, handle, flags & FLAG_DATA_OUT_OF_BAND != 0)
+            }
+        };
+        s.publish_output(out)
+    })
+}
+
+/// Run a job list (batch object or JSONL); results as JSONL in input order.
+#[no_mangle]
+pub extern "C" fn haforu_run_batch(ptr: i32, len: i32, flags: i32) -> i32 {
+    with(|s| {
+        let Some(input) = s.input(ptr, len).map(<[u8]>::to_vec) else {
+            return s.publish_output(bad_input("haforu_run_batch"));
+        };
+        if flags != 0 {
+            return s.publish_output(bad_input("haforu_run_batch flags"));
+        }
+        match s.engine.run_batch(&input) {
+            Ok(jsonl) => s.publish(jsonl, Vec::new(), true),
+            Err(json) => s.publish(json, Vec::new(), false),
+        }
+    })
+}
+
+/// Split a job-list envelope into `N<TAB>JOB` lines.
+#[no_mangle]
+pub extern "C" fn haforu_split(ptr: i32, len: i32) -> i32 {
+    with(|s| {
+        let Some(input) = s.input(ptr, len).map(<[u8]>::to_vec) else {
+            return s.publish_output(bad_input("haforu_split"));
+        };
+        match haforu::envelope::split(&input) {
+            Ok(jobs) => {
+                let mut out = Vec::new();
+                for j in jobs {
+                    out.extend_from_slice(j.line_no.to_string().as_bytes());
+                    out.push(b'\t');
+                    out.extend_from_slice(j.text.as_bytes());
+                    out.push(b'\n');
+                }
+                s.publish(out, Vec::new(), true)
+            }
+            Err(error) => {
+                let out = haforu::error_output(&haforu::JobError {
+                    id: "batch".into(),
+                    font_path: None,
+                    error,
+                });
+                s.publish_output(out)
+            }
+        }
+    })
+}
+
+/// Version, ABI version, limits and cache counters as JSON.
+#[no_mangle]
+pub extern "C" fn haforu_info() -> i32 {
+    with(|s| {
+        let info = serde_json::json!({
+            "version": haforu::VERSION,
+            "abi_version": ABI_VERSION,
+            "limits": haforu::limits_json(),
+            "cache": s.engine.cache_stats(),
+        });
+        s.publish(info.to_string().into_bytes(), Vec::new(), true)
+    })
+}
+
+/// Empty the glyph and shaping caches.
+#[no_mangle]
+pub extern "C" fn haforu_cache_clear() {
+    with(|s| {
+        s.engine.clear_caches();
+        s.publish(Vec::new(), Vec::new(), true);
+    })
+}
