@@ -9,6 +9,11 @@ PY := $(VENV)/bin/python
 
 .PHONY: sample test wasm venv lint test-core test-cli test-python test-web bench references
 
+# The README's first command: the bundled default font renders a sample to hello.png.
+sample: wasm
+	$(CARGO) run --release -q -p haforu-cli -- render -t "Hamburgefonstiv" -o hello.png
+	@echo "wrote hello.png"
+
 wasm: $(WASM_OUT)
 $(WASM_OUT): FORCE
 	rustup target add $(WASM_TARGET) >/dev/null 2>&1 || true
@@ -24,13 +29,26 @@ $(VENV)/.ok: tests/tools/requirements.txt
 	touch $@
 
 lint:
+	rustup component add rustfmt clippy >/dev/null 2>&1 || true
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 test-core: wasm
 	$(CARGO) test --release -p haforu
 
-test: lint test-core
+# Everything: lint, the core (unit, golden raster/metrics/shaping, errors, native↔wasm parity),
+# the CLI/server host, the Python package (from its wheel) and the browser module (Node + Chromium).
+test: lint test-core test-cli test-python test-web
+	@echo "make test: all suites passed"
+
+# Our native core vs haforu.wasm in wasmtime vs the uharfbuzz+freetype-py peer, interleaved.
+bench: wasm venv
+	$(CARGO) bench --bench engine
+
+# Regenerate the golden references from FreeType + HarfBuzz (not run by `make test`).
+references: venv
+	$(PY) tests/tools/make_references.py
+	$(PY) tests/tools/make_shaping_goldens.py
 
 # --- Python host (hosts/python): wheel built from target/haforu.wasm, tested from the install ---
 PYVENV := target/venv-py
@@ -59,3 +77,42 @@ test-python: wasm $(PYVENV)/.ok
 bench-python: wasm $(PYVENV)/.ok
 	$(PY_WHEEL_INSTALL)
 	$(PYV) bench/python_bench.py $(BENCH_ARGS)
+
+# --- Web module (wasm/web → www/pkg) and the www/ preview page ---------------------------------
+# `make web` builds the ES module into www/pkg/ and prints its size against the budget;
+# `make test-web` installs Chromium (apt, only if missing), the pinned wasm-bindgen CLI (cargo, only
+# if another version is installed) and playwright-core (npm ci), then runs the Node parity test
+# and the Chromium test; `make serve-www` serves the page on http://127.0.0.1:$(WWW_PORT)/.
+WASM_BINDGEN_VERSION := 0.2.130
+WASM_BINDGEN ?= wasm-bindgen
+WEB_OUT := target/web
+WWW_PORT ?= 8000
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: web serve-www
+
+web:
+	rustup target add $(WASM_TARGET) >/dev/null 2>&1 || true
+	@if [ "$$($(WASM_BINDGEN) --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
+		echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION)"; \
+		$(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); fi
+	$(CARGO) build --profile wasm --target $(WASM_TARGET) -p haforu-web
+	rm -rf $(WEB_OUT)
+	$(WASM_BINDGEN) --target web --out-dir $(WEB_OUT) target/$(WASM_TARGET)/wasm/haforu_web.wasm
+	rm -rf www/pkg && mkdir -p www/pkg
+	cp $(WEB_OUT)/haforu_web.js $(WEB_OUT)/haforu_web.d.ts $(WEB_OUT)/haforu_web_bg.wasm www/pkg/
+	@sh www/tests/size.sh www/pkg/haforu_web_bg.wasm
+
+test-web: web
+	@[ -x /usr/bin/chromium ] || [ -n "$$CHROMIUM" ] || \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null)
+	cd www/tests && npm ci --no-audit --no-fund --loglevel=error
+	node --expose-gc www/tests/node_parity.mjs
+	node www/tests/browser.mjs
+
+serve-www: web
+	@echo "haforu preview: http://127.0.0.1:$(WWW_PORT)/  (Ctrl-C stops)"
+	python3 -m http.server --bind 127.0.0.1 --directory www $(WWW_PORT)
+
+test-cli: wasm ; $(CARGO) test --release -p haforu-cli
+bench-cli: wasm ; bash bench/cli_bench.sh

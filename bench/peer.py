@@ -92,7 +92,27 @@ class Peer:
         raise ValueError("unsupported format %r" % fmt)
 
 
+def serve():
+    """Line protocol for `cargo bench --bench engine` (which interleaves us with the Rust side):
+    stdin `ID N` → run workload ID N times → stdout `µs_per_job`. One line `ready` at start."""
+    with open(os.path.join(HERE, "workloads.jsonl"), encoding="utf-8") as f:
+        jobs = {j["id"]: j for j in (json.loads(l) for l in f if l.strip())}
+    peer = Peer(jobs=jobs.values())
+    for job in jobs.values():
+        peer.run(job)
+    print("ready", flush=True)
+    for line in sys.stdin:
+        wid, n = line.split()
+        job, n = jobs[wid], int(n)
+        t0 = time.perf_counter()
+        for _ in range(n):
+            peer.run(job)
+        print("%.3f" % ((time.perf_counter() - t0) / n * 1e6), flush=True)
+
+
 def main():
+    if "--serve" in sys.argv:
+        return serve()
     ap = argparse.ArgumentParser()
     ap.add_argument("--workloads", default=os.path.join(HERE, "workloads.jsonl"))
     ap.add_argument("--rounds", type=int, default=7)

@@ -119,12 +119,15 @@ def child_startup() -> None:
     t1 = time.perf_counter()
     s = haforu.StreamingSession()
     w1 = load_workloads()["W1"]
-    s.render_to_numpy(w1["font"]["path"], "Hamburgefonstiv", 48, 800, 100)
+    s.render(json.dumps(w1))
     t2 = time.perf_counter()
+    s.render_to_numpy(w1["font"]["path"], "Hamburgefonstiv", 48, 800, 100)  # imports numpy
+    t3 = time.perf_counter()
     from haforu._runtime import get_runtime
 
     print(json.dumps({"import_ms": (t1 - t0) * 1e3, "first_render_ms": (t2 - t1) * 1e3,
-                      "total_ms": (t2 - t0) * 1e3, "cache": get_runtime().cache_status}))
+                      "total_ms": (t2 - t0) * 1e3, "numpy_total_ms": (t3 - t0) * 1e3,
+                      "cache": get_runtime().cache_status}))
 
 
 def child_peer_startup() -> None:
@@ -269,13 +272,19 @@ def main() -> None:
         cold = [run_child(["startup"], env) for _ in range(3)][0]  # first run compiles
         warm = [run_child(["startup"], env) for _ in range(5)]
     warm_med = statistics.median(w["total_ms"] for w in warm)
+    warm_np = statistics.median(w["numpy_total_ms"] for w in warm)
     warm_wall = statistics.median(w["wall_ms"] for w in warm)
     peer_start = statistics.median(run_child(["peer_startup"])["total_ms"] for _ in range(3))
-    print("cold (compiles, cache=%s): %.1f ms in-process (import %.1f + first render %.1f), %.0f ms wall incl. "
-          "interpreter" % (cold["cache"], cold["total_ms"], cold["import_ms"], cold["first_render_ms"], cold["wall_ms"]))
-    print("cached (cache=%s):         %.1f ms in-process (import %.1f + first render %.1f), %.0f ms wall incl. "
-          "interpreter" % (warm[0]["cache"], warm_med, warm[0]["import_ms"], warm[0]["first_render_ms"], warm_wall))
-    print("peer:                      %.1f ms in-process (import + font load + first render)" % peer_start)
+    print("cold (compiles, cache=%s): %.1f ms in-process (import %.1f + first JSON render %.1f); "
+          "with numpy import + first render_to_numpy %.1f ms; %.0f ms wall incl. interpreter" % (
+              cold["cache"], cold["total_ms"], cold["import_ms"], cold["first_render_ms"], cold["numpy_total_ms"],
+              cold["wall_ms"]))
+    print("cached (cache=%s):         %.1f ms in-process (import %.1f + first JSON render %.1f); "
+          "with numpy import + first render_to_numpy %.1f ms; %.0f ms wall incl. interpreter (median of 5)" % (
+              warm[0]["cache"], warm_med, statistics.median(w["import_ms"] for w in warm),
+              statistics.median(w["first_render_ms"] for w in warm), warm_np, warm_wall))
+    print("peer:                      %.1f ms in-process (import uharfbuzz/freetype/numpy + font load + first "
+          "render)" % peer_start)
     print()
 
     print(f"== RSS growth over {args.rss_renders:,} W1 render_to_numpy calls in one session ==")
@@ -302,7 +311,10 @@ def main() -> None:
          max(batch[("W2", "haforu w=1")]["peak_rss_mb"], batch[("W2", "haforu w=2")]["peak_rss_mb"]) <= 300),
         ("RSS growth <= 10 MB per million renders", "%.2f MB%s" % (rss["growth_per_million_mb"], extrap),
          rss["growth_per_million_mb"] <= 10),
-        ("start-up with cache <= 150 ms", "%.0f ms (import + first render)" % warm_med, warm_med <= 150),
+        ("start-up with cache <= 150 ms (JSON render)", "%.0f ms (import + first render)" % warm_med,
+         warm_med <= 150),
+        ("start-up with cache <= 150 ms (numpy)", "%.0f ms (+ numpy import + render_to_numpy)" % warm_np,
+         warm_np <= 150),
     ]
     for name, value, ok in rows:
         print("%-44s %-40s %s" % (name, value, verdict(ok)))

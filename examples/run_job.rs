@@ -14,7 +14,9 @@ fn main() {
     let job: serde_json::Value = serde_json::from_str(&text).expect("job JSON");
     let mut engine = haforu::Engine::new();
     let handle = match job["font"]["path"].as_str() {
-        Some(p) => engine.register_font(std::fs::read(p).expect("font file")).unwrap(),
+        Some(p) => engine
+            .register_font(std::fs::read(p).expect("font file"))
+            .unwrap(),
         None => engine.register_font(haforu::DEFAULT_FONT.to_vec()).unwrap(),
     };
     let out = engine.run_json(text.as_bytes(), 0, Some(handle), true);

@@ -70,7 +70,9 @@ impl GlyphCache {
             return;
         }
         if self.bytes + size > limits::GLYPH_CACHE_BYTES {
-            self.evict_to(limits::GLYPH_CACHE_BYTES / 4 * 3 - size.min(limits::GLYPH_CACHE_BYTES / 2));
+            self.evict_to(
+                limits::GLYPH_CACHE_BYTES / 4 * 3 - size.min(limits::GLYPH_CACHE_BYTES / 2),
+            );
         }
         self.bytes += size;
         if let Some(old) = self.map.insert(
@@ -86,7 +88,8 @@ impl GlyphCache {
 
     /// Evict least recently used entries until at most `target` bytes remain.
     fn evict_to(&mut self, target: usize) {
-        let mut ages: Vec<(u64, GlyphKey)> = self.map.iter().map(|(k, e)| (e.last_used, *k)).collect();
+        let mut ages: Vec<(u64, GlyphKey)> =
+            self.map.iter().map(|(k, e)| (e.last_used, *k)).collect();
         ages.sort_unstable_by_key(|(t, _)| *t);
         for (_, k) in ages {
             if self.bytes <= target {
@@ -181,6 +184,13 @@ mod tests {
         let mut c = GlyphCache::default();
         c.insert(key(1), cov(100));
         c.forget_instances(&[1]);
-        assert_eq!(c.stats(), GlyphCacheStats { budget_bytes: limits::GLYPH_CACHE_BYTES, misses: 0, ..Default::default() });
+        assert_eq!(
+            c.stats(),
+            GlyphCacheStats {
+                budget_bytes: limits::GLYPH_CACHE_BYTES,
+                misses: 0,
+                ..Default::default()
+            }
+        );
     }
 }

@@ -65,7 +65,11 @@ fn split_batch_object(obj: &serde_json::Map<String, Value>) -> Result<Vec<JobTex
                 "batch `version` must be the string \"1.0\", not {other}"
             )))
         }
-        None => return Err(Error::bad_job("batch object is missing `version` (\"1.0\")")),
+        None => {
+            return Err(Error::bad_job(
+                "batch object is missing `version` (\"1.0\")",
+            ))
+        }
     }
     let jobs = match obj.get("jobs") {
         Some(Value::Array(a)) => a,
@@ -93,7 +97,13 @@ mod tests {
     fn batch_object() {
         let j = split(br#"{"version":"1.0","jobs":[{"id":"a"},{"id":"b"}]}"#).unwrap();
         assert_eq!(j.len(), 2);
-        assert_eq!(j[1], JobText { line_no: 2, text: r#"{"id":"b"}"#.into() });
+        assert_eq!(
+            j[1],
+            JobText {
+                line_no: 2,
+                text: r#"{"id":"b"}"#.into()
+            }
+        );
     }
 
     #[test]
@@ -114,8 +124,16 @@ mod tests {
         let e = split(br#"{"version":"2.0","jobs":[{}]}"#).unwrap_err();
         assert_eq!(e.kind, ErrorKind::BadJob);
         assert!(e.message.contains("1.0"));
-        assert_eq!(split(br#"{"version":"1.0","jobs":[]}"#).unwrap_err().kind, ErrorKind::BadJob);
-        assert_eq!(split(b"{\n\"version\": \"1.0\",\n\"jobs\": [\n").unwrap_err().kind, ErrorKind::BadJson);
+        assert_eq!(
+            split(br#"{"version":"1.0","jobs":[]}"#).unwrap_err().kind,
+            ErrorKind::BadJob
+        );
+        assert_eq!(
+            split(b"{\n\"version\": \"1.0\",\n\"jobs\": [\n")
+                .unwrap_err()
+                .kind,
+            ErrorKind::BadJson
+        );
         assert_eq!(split(b"\n \n").unwrap_err().kind, ErrorKind::BadJob);
     }
 }

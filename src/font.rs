@@ -292,7 +292,11 @@ fn locate(
         let tag = Tag::new(tag);
         if let Some(axis) = axes.get_by_tag(tag) {
             let (lo, hi) = (axis.min_value(), axis.max_value());
-            let v = if value.is_nan() { axis.default_value() } else { value.clamp(lo.min(hi), hi.max(lo)) };
+            let v = if value.is_nan() {
+                axis.default_value()
+            } else {
+                value.clamp(lo.min(hi), hi.max(lo))
+            };
             coords[axis.index() as usize] = Some(v);
         }
     }
@@ -326,7 +330,10 @@ mod tests {
     #[test]
     fn unknown_handle_is_not_found() {
         let mut fonts = Fonts::default();
-        assert_eq!(fonts.face(7, 0).err().unwrap().kind, ErrorKind::FontNotFound);
+        assert_eq!(
+            fonts.face(7, 0).err().unwrap().kind,
+            ErrorKind::FontNotFound
+        );
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub enum FontSource {
     Data(Vec<u8>),
     /// A font registered with [`crate::Engine::register_font`].
     Handle(u32),
+    /// None in the JSON: the caller passes a handle beside the job (hosts do).
+    Unspecified,
 }
 
 /// The `font` object.
@@ -164,9 +166,12 @@ pub fn parse_json(text: &[u8]) -> Result<Value, Error> {
 impl Job {
     /// Validate a parsed JSON value as a job.
     pub fn from_value(value: &Value) -> Result<Job, Error> {
-        let obj = value
-            .as_object()
-            .ok_or_else(|| Error::bad_job(format!("a job must be a JSON object, not {}", kind_of(value))))?;
+        let obj = value.as_object().ok_or_else(|| {
+            Error::bad_job(format!(
+                "a job must be a JSON object, not {}",
+                kind_of(value)
+            ))
+        })?;
         let id = match obj.get("id") {
             None => return Err(Error::bad_job("missing field `id`")),
             Some(Value::String(s)) if s.is_empty() => {
@@ -210,7 +215,10 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
-fn object_field<'a>(obj: &'a Map<String, Value>, name: &str) -> Result<&'a Map<String, Value>, Error> {
+fn object_field<'a>(
+    obj: &'a Map<String, Value>,
+    name: &str,
+) -> Result<&'a Map<String, Value>, Error> {
     match obj.get(name) {
         None => Err(Error::bad_job(format!("missing field `{name}`"))),
         Some(Value::Object(m)) => Ok(m),
@@ -221,7 +229,11 @@ fn object_field<'a>(obj: &'a Map<String, Value>, name: &str) -> Result<&'a Map<S
     }
 }
 
-fn opt_str<'a>(obj: &'a Map<String, Value>, parent: &str, name: &str) -> Result<Option<&'a str>, Error> {
+fn opt_str<'a>(
+    obj: &'a Map<String, Value>,
+    parent: &str,
+    name: &str,
+) -> Result<Option<&'a str>, Error> {
     match obj.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -256,9 +268,7 @@ fn parse_font(obj: &Map<String, Value>) -> Result<FontSpec, Error> {
         }
         FontSource::Path(p.clone())
     } else {
-        return Err(Error::bad_job(
-            "the font needs one of `font.path`, `font.data` or `font.handle`",
-        ));
+        FontSource::Unspecified
     };
     let face_index = match obj.get("face_index") {
         None | Some(Value::Null) => 0,
@@ -281,7 +291,7 @@ fn parse_font(obj: &Map<String, Value>) -> Result<FontSpec, Error> {
             )))
         }
     };
-    if !(size_px > 0.0) {
+    if size_px.is_nan() || size_px <= 0.0 {
         return Err(Error::bad_job(format!(
             "field `font.size` must be greater than 0, got {size_px}"
         )));
@@ -310,7 +320,9 @@ fn parse_font(obj: &Map<String, Value>) -> Result<FontSpec, Error> {
                     ))
                 })?;
                 let value = v.as_f64().filter(|x| x.is_finite()).ok_or_else(|| {
-                    Error::bad_job(format!("font.variations.{tag} must be a finite number, not {v}"))
+                    Error::bad_job(format!(
+                        "font.variations.{tag} must be a finite number, not {v}"
+                    ))
                 })?;
                 variations.push((t, value as f32));
             }
@@ -453,7 +465,10 @@ fn parse_text(obj: &Map<String, Value>) -> Result<TextSpec, Error> {
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 let s = item.as_str().ok_or_else(|| {
-                    Error::bad_job(format!("text.features items must be strings, not {}", kind_of(item)))
+                    Error::bad_job(format!(
+                        "text.features items must be strings, not {}",
+                        kind_of(item)
+                    ))
                 })?;
                 crate::shape::parse_feature(s)?;
                 out.push(s.to_string());
@@ -509,7 +524,9 @@ fn parse_rendering(obj: &Map<String, Value>) -> Result<RenderSpec, Error> {
         match obj.get(name) {
             None => Err(Error::bad_job(format!("missing field `rendering.{name}`"))),
             Some(v) => match v.as_u64() {
-                Some(0) => Err(Error::bad_job(format!("rendering.{name} must be at least 1"))),
+                Some(0) => Err(Error::bad_job(format!(
+                    "rendering.{name} must be at least 1"
+                ))),
                 Some(n) if n > limits::MAX_CANVAS_SIDE as u64 => Err(Error::limit(format!(
                     "rendering.{name} {n} is over the limit of {}",
                     limits::MAX_CANVAS_SIDE
@@ -565,10 +582,30 @@ mod tests {
     #[test]
     fn rules_give_kinds_and_messages() {
         let cases = [
-            ("\"size\":48", "\"size\":0", ErrorKind::BadJob, "greater than 0"),
-            ("\"size\":48", "\"size\":10001", ErrorKind::LimitExceeded, "font.size"),
-            ("\"size\":48", "\"size\":\"48\"", ErrorKind::BadJob, "must be a number"),
-            ("\"width\":10", "\"width\":10001", ErrorKind::LimitExceeded, "rendering.width"),
+            (
+                "\"size\":48",
+                "\"size\":0",
+                ErrorKind::BadJob,
+                "greater than 0",
+            ),
+            (
+                "\"size\":48",
+                "\"size\":10001",
+                ErrorKind::LimitExceeded,
+                "font.size",
+            ),
+            (
+                "\"size\":48",
+                "\"size\":\"48\"",
+                ErrorKind::BadJob,
+                "must be a number",
+            ),
+            (
+                "\"width\":10",
+                "\"width\":10001",
+                ErrorKind::LimitExceeded,
+                "rendering.width",
+            ),
             ("\"pgm\"", "\"gif\"", ErrorKind::BadJob, "unknown"),
             ("\"Hi\"", "\"\"", ErrorKind::BadJob, "must not be empty"),
             ("\"Hi\"", "\"a\\u0007b\"", ErrorKind::BadJob, "U+0007"),
@@ -583,8 +620,11 @@ mod tests {
 
     #[test]
     fn canvas_area_limit() {
-        let e = job(&OK.replace("\"width\":10,\"height\":10", "\"width\":10000,\"height\":5001"))
-            .unwrap_err();
+        let e = job(&OK.replace(
+            "\"width\":10,\"height\":10",
+            "\"width\":10000,\"height\":5001",
+        ))
+        .unwrap_err();
         assert_eq!(e.kind, ErrorKind::LimitExceeded);
         assert!(e.message.contains("50000000"), "{e}");
     }
@@ -606,7 +646,8 @@ mod tests {
 
     #[test]
     fn script_and_direction_normalised() {
-        let j = job(&OK.replace("\"Hi\"", "\"Hi\",\"script\":\"arab\",\"direction\":\"RTL\"")).unwrap();
+        let j =
+            job(&OK.replace("\"Hi\"", "\"Hi\",\"script\":\"arab\",\"direction\":\"RTL\"")).unwrap();
         assert_eq!(j.text.script, Some(*b"Arab"));
         assert_eq!(j.text.direction, Some(Direction::Rtl));
         let e = job(&OK.replace("\"Hi\"", "\"Hi\",\"direction\":\"up\"")).unwrap_err();

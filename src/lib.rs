@@ -18,6 +18,7 @@ pub mod encode;
 pub mod envelope;
 mod error;
 mod font;
+pub mod font_info;
 pub mod job;
 pub mod limits;
 mod raster;
@@ -111,6 +112,7 @@ pub struct Engine {
     scratch: Scratch,
     sink: Option<OutlineSink>,
     draw_memory: Vec<u8>,
+    ink: Vec<u8>,
 }
 
 impl Engine {
@@ -153,6 +155,21 @@ impl Engine {
 
     /// Render a validated job. `font_handle` overrides the job's font source.
     pub fn render(&mut self, job: &Job, font_handle: Option<u32>) -> Result<Rendered, JobError> {
+        let mut data = Vec::new();
+        let mut r = self.render_into(job, font_handle, &mut data)?;
+        r.data = data;
+        Ok(r)
+    }
+
+    /// Like [`render`](Self::render), but writes the image payload into `data` (cleared
+    /// first, capacity reused) and leaves [`Rendered::data`] empty.
+    pub fn render_into(
+        &mut self,
+        job: &Job,
+        font_handle: Option<u32>,
+        data: &mut Vec<u8>,
+    ) -> Result<Rendered, JobError> {
+        data.clear();
         let fail = |error: Error| JobError {
             id: job.id.clone(),
             font_path: job.font.path.clone(),
@@ -164,6 +181,11 @@ impl Engine {
             (None, FontSource::Data(bytes)) => {
                 (self.fonts.register(bytes.clone()).map_err(fail)?, true)
             }
+            (None, FontSource::Unspecified) => {
+                return Err(fail(Error::bad_job(
+                    "the font needs one of `font.path`, `font.data` or `font.handle`",
+                )))
+            }
             (None, FontSource::Path(p)) => {
                 return Err(fail(Error::new(
                     ErrorKind::FontNotFound,
@@ -171,7 +193,7 @@ impl Engine {
                 )))
             }
         };
-        let result = self.render_with(job, handle);
+        let result = self.render_with(job, handle, data);
         if temporary {
             self.drop_font(handle);
         }
@@ -184,7 +206,12 @@ impl Engine {
         })
     }
 
-    fn render_with(&mut self, job: &Job, handle: u32) -> Result<Rendered, Error> {
+    fn render_with(
+        &mut self,
+        job: &Job,
+        handle: u32,
+        data: &mut Vec<u8>,
+    ) -> Result<Rendered, Error> {
         let (inst, evicted) = self.fonts.instance(
             handle,
             job.font.face_index,
@@ -219,14 +246,25 @@ impl Engine {
             self.glyphs = glyphs;
             return Ok(out);
         }
-        let mut sink = self.sink.take().unwrap_or_else(|| OutlineSink::new(0.0, 0.0));
+        let mut sink = self
+            .sink
+            .take()
+            .unwrap_or_else(|| OutlineSink::new(0.0, 0.0));
         let mut ctx = RenderCtx {
             cache: &mut self.cache,
             scratch: &mut self.scratch,
             sink: &mut sink,
             draw_memory: &mut self.draw_memory,
+            ink: &mut self.ink,
         };
-        let ink = render::compose(&mut ctx, inst, &glyphs, job.font.size_px, spec.width, spec.height);
+        let ink = render::compose(
+            &mut ctx,
+            inst,
+            &glyphs,
+            job.font.size_px,
+            spec.width,
+            spec.height,
+        );
         self.sink = Some(sink);
         self.glyphs = glyphs;
         let ink = ink?;
@@ -234,15 +272,22 @@ impl Engine {
             Format::Metrics => out.metrics = Some(ink.metrics()),
             Format::Raw | Format::Pgm | Format::Png => {
                 out.actual_bbox = ink.tight_bbox();
-                let px = ink.to_pixels();
-                out.data = match spec.format {
-                    Format::Raw => px,
-                    Format::Pgm => encode::pgm(spec.width, spec.height, &px),
-                    _ => encode::png(spec.width, spec.height, &px)?,
-                };
+                match spec.format {
+                    Format::Raw => ink.write_pixels(data)?,
+                    Format::Pgm => {
+                        encode::pgm_header(spec.width, spec.height, data);
+                        ink.write_pixels(data)?;
+                    }
+                    _ => {
+                        let mut px = Vec::new();
+                        ink.write_pixels(&mut px)?;
+                        *data = encode::png(spec.width, spec.height, &px)?;
+                    }
+                }
             }
             Format::Glyphs => unreachable!("handled above"),
         }
+        self.ink = ink.ink;
         Ok(out)
     }
 
@@ -258,14 +303,38 @@ impl Engine {
         font_handle: Option<u32>,
         data_out_of_band: bool,
     ) -> Output {
+        let mut out = Output::default();
+        self.run_json_into(job_json, line_no, font_handle, data_out_of_band, &mut out);
+        out
+    }
+
+    /// Like [`run_json`](Self::run_json), but reuses `out`'s buffers (hosts running many jobs
+    /// keep one `Output` and avoid reallocating a canvas per job).
+    pub fn run_json_into(
+        &mut self,
+        job_json: &[u8],
+        line_no: u32,
+        font_handle: Option<u32>,
+        data_out_of_band: bool,
+        out: &mut Output,
+    ) {
+        out.json.clear();
+        out.data.clear();
+        let fail = |out: &mut Output, e: JobError| {
+            out.json = error_output(&e).json;
+            out.ok = false;
+        };
         let value = match job::parse_json(job_json) {
             Ok(v) => v,
             Err(error) => {
-                return error_output(&JobError {
-                    id: job::fallback_id(None, line_no),
-                    font_path: None,
-                    error,
-                })
+                return fail(
+                    out,
+                    JobError {
+                        id: job::fallback_id(None, line_no),
+                        font_path: None,
+                        error,
+                    },
+                )
             }
         };
         let job = match Job::from_value(&value) {
@@ -276,16 +345,22 @@ impl Engine {
                     .and_then(|f| f.get("path"))
                     .and_then(|p| p.as_str())
                     .map(str::to_string);
-                return error_output(&JobError {
-                    id: job::fallback_id(Some(&value), line_no),
-                    font_path,
-                    error,
-                });
+                return fail(
+                    out,
+                    JobError {
+                        id: job::fallback_id(Some(&value), line_no),
+                        font_path,
+                        error,
+                    },
+                );
             }
         };
-        match self.render(&job, font_handle) {
-            Ok(r) => result::success_output(&r, data_out_of_band),
-            Err(e) => error_output(&e),
+        match self.render_into(&job, font_handle, &mut out.data) {
+            Ok(r) => result::write_success(&r, data_out_of_band, out),
+            Err(e) => {
+                out.data.clear();
+                fail(out, e)
+            }
         }
     }
 
@@ -306,7 +381,11 @@ impl Engine {
         };
         let mut out = Vec::new();
         for j in jobs {
-            out.extend_from_slice(&self.run_json(j.text.as_bytes(), j.line_no, None, false).json);
+            out.extend_from_slice(
+                &self
+                    .run_json(j.text.as_bytes(), j.line_no, None, false)
+                    .json,
+            );
             out.push(b'\n');
         }
         Ok(out)

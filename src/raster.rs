@@ -11,7 +11,6 @@
 use crate::error::Error;
 use crate::limits;
 
-
 /// A line segment in raster space (x right, y down), in pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Line {
@@ -340,7 +339,15 @@ fn clip_x_and_draw(
     for i in 0..n {
         let (ax, ay) = pts[i];
         let (bx, by) = pts[i + 1];
-        let clamp = |x: f32| if x < 0.0 { 0.0 } else if x > w { w } else { x };
+        let clamp = |x: f32| {
+            if x < 0.0 {
+                0.0
+            } else if x > w {
+                w
+            } else {
+                x
+            }
+        };
         draw_line(acc, stride, band_top, rows, clamp(ax), ay, clamp(bx), by);
     }
 }
@@ -385,7 +392,15 @@ fn draw_line(
         if dy <= 0.0 {
             continue;
         }
-        let clampx = |x: f32| if x < 0.0 { 0.0 } else if x > xmax { xmax } else { x };
+        let clampx = |x: f32| {
+            if x < 0.0 {
+                0.0
+            } else if x > xmax {
+                xmax
+            } else {
+                x
+            }
+        };
         let xa = clampx(x0 + (ytop - y0) * dxdy);
         let xb = clampx(x0 + (ybot - y0) * dxdy);
         let d = dy * dir;
@@ -439,7 +454,14 @@ mod tests {
 
     fn render(sink: &OutlineSink) -> Coverage {
         let (l, t, r, b) = sink.bounds().unwrap();
-        rasterize(&sink.lines, l, t, (r - l) as u32, (b - t) as u32, &mut Scratch::default())
+        rasterize(
+            &sink.lines,
+            l,
+            t,
+            (r - l) as u32,
+            (b - t) as u32,
+            &mut Scratch::default(),
+        )
     }
 
     #[test]

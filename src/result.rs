@@ -34,6 +34,7 @@ impl Serialize for Variations<'_> {
 
 #[derive(Serialize)]
 struct FontJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
     path: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     variations: Option<Variations<'a>>,
@@ -57,12 +58,16 @@ struct ResultJson<'a> {
     font: Option<FontJson<'a>>,
 }
 
-pub(crate) fn success_output(r: &Rendered, data_out_of_band: bool) -> Output {
+/// Write the success JSON for `r` into `out`; `out.data` holds the payload already and is kept
+/// only when it goes out of band.
+pub(crate) fn write_success(r: &Rendered, data_out_of_band: bool, out: &mut Output) {
     let has_image = r.format.has_image();
     let rendering = has_image.then(|| RenderingJson {
         format: r.format.as_str(),
         encoding: "base64",
-        data: (!data_out_of_band).then(|| encode::base64(&r.data)),
+        // A placeholder: the base64 text is spliced in below without a second copy or an
+        // escape check (base64 never needs escaping).
+        data: (!data_out_of_band).then(String::new),
         width: r.width,
         height: r.height,
         actual_bbox: r.actual_bbox,
@@ -81,15 +86,25 @@ pub(crate) fn success_output(r: &Rendered, data_out_of_band: bool) -> Output {
             variations: Some(Variations(&r.variations)),
         }),
     };
-    Output {
-        json: serde_json::to_vec(&json).expect("result JSON serialises"),
-        data: if has_image && data_out_of_band {
-            r.data.clone()
-        } else {
-            Vec::new()
-        },
-        ok: true,
+    out.json.clear();
+    serde_json::to_writer(&mut out.json, &json).expect("result JSON serialises");
+    if has_image && !data_out_of_band {
+        // Keys and string values are escaped, so the first `"data":""` is our placeholder.
+        const MARK: &[u8] = b"\"data\":\"";
+        let at = out
+            .json
+            .windows(MARK.len())
+            .position(|w| w == MARK)
+            .expect("placeholder present")
+            + MARK.len();
+        let tail = out.json.split_off(at);
+        encode::base64_into(&out.data, &mut out.json);
+        out.json.extend_from_slice(&tail);
     }
+    if !(has_image && data_out_of_band) {
+        out.data.clear();
+    }
+    out.ok = true;
 }
 
 pub(crate) fn error_json(id: &str, font_path: Option<&str>, e: &Error) -> Vec<u8> {

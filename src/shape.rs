@@ -28,7 +28,17 @@ pub struct ShapedGlyph {
 
 /// Parse one feature in HarfBuzz syntax (`liga`, `-liga`, `liga=0`, `aalt=2`, `kern[3:5]`).
 pub fn parse_feature(s: &str) -> Result<Feature, Error> {
-    Feature::from_str(s).map_err(|_| {
+    // HarfRust's parser is lenient (it accepts an empty tag, as in `=1`): check the tag first.
+    let body = s.trim().trim_start_matches(['+', '-']);
+    let tag = body
+        .split(['[', '='])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_matches(['"', '\'']);
+    let tag_ok =
+        !tag.is_empty() && tag.len() <= 4 && tag.bytes().all(|c| c.is_ascii_alphanumeric());
+    tag_ok.then(|| Feature::from_str(s).ok()).flatten().ok_or_else(|| {
         Error::bad_job(format!(
             "text.features: `{s}` is not a feature in HarfBuzz syntax (e.g. `liga`, `-liga`, `liga=0`, `aalt=2`, `kern[3:5]`)"
         ))
@@ -158,7 +168,15 @@ mod tests {
 
     #[test]
     fn feature_syntax() {
-        for ok in ["liga", "-liga", "+kern", "liga=0", "aalt=2", "kern[3:5]", "liga=off"] {
+        for ok in [
+            "liga",
+            "-liga",
+            "+kern",
+            "liga=0",
+            "aalt=2",
+            "kern[3:5]",
+            "liga=off",
+        ] {
             assert!(parse_feature(ok).is_ok(), "{ok}");
         }
         assert_eq!(parse_feature("liga=off").unwrap().value, 0);

@@ -60,32 +60,85 @@ fn bad_json() {
 #[test]
 fn wrong_types_and_missing_fields() {
     let mut host = Host::new();
-    expect(&mut host, &set(&["font", "size"], json!("big")), "bad_job", "font.size");
-    expect(&mut host, &set(&["rendering", "width"], json!(-3)), "bad_job", "rendering.width");
-    expect(&mut host, &set(&["text"], json!("Hi")), "bad_job", "`text` must be an object");
-    expect(&mut host, &set(&["font", "variations"], json!([1])), "bad_job", "font.variations");
-    expect(&mut host, &set(&["text", "features"], json!("liga")), "bad_job", "text.features");
-    expect(&mut host, &set(&["text", "features"], json!(["li ga=x"])), "bad_job", "HarfBuzz syntax");
+    expect(
+        &mut host,
+        &set(&["font", "size"], json!("big")),
+        "bad_job",
+        "font.size",
+    );
+    expect(
+        &mut host,
+        &set(&["rendering", "width"], json!(-3)),
+        "bad_job",
+        "rendering.width",
+    );
+    expect(
+        &mut host,
+        &set(&["text"], json!("Hi")),
+        "bad_job",
+        "`text` must be an object",
+    );
+    expect(
+        &mut host,
+        &set(&["font", "variations"], json!([1])),
+        "bad_job",
+        "font.variations",
+    );
+    expect(
+        &mut host,
+        &set(&["text", "features"], json!("liga")),
+        "bad_job",
+        "text.features",
+    );
+    expect(
+        &mut host,
+        &set(&["text", "features"], json!(["li ga=x"])),
+        "bad_job",
+        "HarfBuzz syntax",
+    );
     let mut j = good();
     j["rendering"].as_object_mut().unwrap().remove("height");
     expect(&mut host, &j, "bad_job", "missing field `rendering.height`");
     let mut j = good();
     j.as_object_mut().unwrap().remove("id");
     let r = run_text(&mut host, &j.to_string());
-    assert_eq!((r["error_kind"].as_str(), r["id"].as_str()), (Some("bad_job"), Some("line-7")));
+    assert_eq!(
+        (r["error_kind"].as_str(), r["id"].as_str()),
+        (Some("bad_job"), Some("line-7"))
+    );
 }
 
 #[test]
 fn unknown_format() {
-    expect(&mut Host::new(), &set(&["rendering", "format"], json!("gif")), "bad_job", "`gif` is unknown");
+    expect(
+        &mut Host::new(),
+        &set(&["rendering", "format"], json!("gif")),
+        "bad_job",
+        "`gif` is unknown",
+    );
 }
 
 #[test]
 fn size_zero_and_huge() {
     let mut host = Host::new();
-    expect(&mut host, &set(&["font", "size"], json!(0)), "bad_job", "greater than 0");
-    expect(&mut host, &set(&["font", "size"], json!(-1.5)), "bad_job", "greater than 0");
-    expect(&mut host, &set(&["font", "size"], json!(10000.5)), "limit_exceeded", "font.size");
+    expect(
+        &mut host,
+        &set(&["font", "size"], json!(0)),
+        "bad_job",
+        "greater than 0",
+    );
+    expect(
+        &mut host,
+        &set(&["font", "size"], json!(-1.5)),
+        "bad_job",
+        "greater than 0",
+    );
+    expect(
+        &mut host,
+        &set(&["font", "size"], json!(10000.5)),
+        "limit_exceeded",
+        "font.size",
+    );
     // The largest size is fine.
     let j = set(&["font", "size"], json!(10000));
     assert_eq!(run_text(&mut host, &j.to_string())["status"], "success");
@@ -94,8 +147,18 @@ fn size_zero_and_huge() {
 #[test]
 fn canvas_over_the_limit() {
     let mut host = Host::new();
-    expect(&mut host, &set(&["rendering", "width"], json!(10001)), "limit_exceeded", "rendering.width");
-    expect(&mut host, &set(&["rendering", "width"], json!(0)), "bad_job", "at least 1");
+    expect(
+        &mut host,
+        &set(&["rendering", "width"], json!(10001)),
+        "limit_exceeded",
+        "rendering.width",
+    );
+    expect(
+        &mut host,
+        &set(&["rendering", "width"], json!(0)),
+        "bad_job",
+        "at least 1",
+    );
     let mut j = good();
     j["rendering"]["width"] = json!(10000);
     j["rendering"]["height"] = json!(5001);
@@ -117,13 +180,34 @@ fn canvas_at_the_limit_renders() {
 fn text_too_long_and_control_characters() {
     let mut host = Host::new();
     let long = "a".repeat(haforu::limits::MAX_TEXT_BYTES + 1);
-    expect(&mut host, &set(&["text", "content"], json!(long)), "limit_exceeded", "10000");
+    expect(
+        &mut host,
+        &set(&["text", "content"], json!(long)),
+        "limit_exceeded",
+        "10000",
+    );
     let ok = "a".repeat(haforu::limits::MAX_TEXT_BYTES);
-    assert_eq!(run_text(&mut host, &set(&["text", "content"], json!(ok)).to_string())["status"], "success");
-    expect(&mut host, &set(&["text", "content"], json!("a\u{0001}b")), "bad_job", "U+0001");
-    expect(&mut host, &set(&["text", "content"], json!("a\u{009B}b")), "bad_job", "U+009B");
+    assert_eq!(
+        run_text(&mut host, &set(&["text", "content"], json!(ok)).to_string())["status"],
+        "success"
+    );
+    expect(
+        &mut host,
+        &set(&["text", "content"], json!("a\u{0001}b")),
+        "bad_job",
+        "U+0001",
+    );
+    expect(
+        &mut host,
+        &set(&["text", "content"], json!("a\u{009B}b")),
+        "bad_job",
+        "U+009B",
+    );
     // Controls that are whitespace (tab, newlines, U+0085 NEL) are allowed.
-    let r = run_text(&mut host, &set(&["text", "content"], json!("a\tb\nc\u{0085}d")).to_string());
+    let r = run_text(
+        &mut host,
+        &set(&["text", "content"], json!("a\tb\nc\u{0085}d")).to_string(),
+    );
     assert_eq!(r["status"], "success", "{r}");
 }
 
@@ -131,9 +215,24 @@ fn text_too_long_and_control_characters() {
 fn too_many_features_and_bad_language() {
     let mut host = Host::new();
     let feats: Vec<String> = (0..65).map(|_| "kern".to_string()).collect();
-    expect(&mut host, &set(&["text", "features"], json!(feats)), "limit_exceeded", "64");
-    expect(&mut host, &set(&["text", "language"], json!("en us")), "bad_job", "text.language");
-    expect(&mut host, &set(&["text", "script"], json!("Latin")), "bad_job", "ISO 15924");
+    expect(
+        &mut host,
+        &set(&["text", "features"], json!(feats)),
+        "limit_exceeded",
+        "64",
+    );
+    expect(
+        &mut host,
+        &set(&["text", "language"], json!("en us")),
+        "bad_job",
+        "text.language",
+    );
+    expect(
+        &mut host,
+        &set(&["text", "script"], json!("Latin")),
+        "bad_job",
+        "ISO 15924",
+    );
 }
 
 #[test]
@@ -162,7 +261,9 @@ fn broken_font(file: &str) -> Value {
         results.push(serde_json::from_slice::<Value>(&out.json).unwrap());
     }
     // A good font still works in the same engine afterwards.
-    let good_font = engine.register_font(std::fs::read(repo().join(FONT)).unwrap()).unwrap();
+    let good_font = engine
+        .register_font(std::fs::read(repo().join(FONT)).unwrap())
+        .unwrap();
     let out = engine.run_json(good().to_string().as_bytes(), 0, Some(good_font), false);
     assert!(out.ok);
     results.swap_remove(0)
@@ -192,14 +293,20 @@ fn empty_font() {
 fn units_per_em_zero() {
     let r = broken_font("upem0.ttf");
     assert_eq!(r["error_kind"], "font_parse", "{r}");
-    assert!(r["error"].as_str().unwrap().contains("unitsPerEm is 0"), "{r}");
+    assert!(
+        r["error"].as_str().unwrap().contains("unitsPerEm is 0"),
+        "{r}"
+    );
 }
 
 #[test]
 fn bit_flipped_font_gives_a_result_either_way() {
     // Flipped outline bytes: either an error result or ink; never a panic.
     let r = broken_font("bitflip.ttf");
-    assert!(r["status"] == "success" || r["error_kind"] == "font_parse", "{r}");
+    assert!(
+        r["status"] == "success" || r["error_kind"] == "font_parse",
+        "{r}"
+    );
 }
 
 #[test]
@@ -209,7 +316,9 @@ fn face_index_out_of_range() {
     j["font"]["path"] = json!("tests/fonts/Collection-subset.ttc");
     j["font"]["face_index"] = json!(2);
     let h = host.handle("tests/fonts/Collection-subset.ttc");
-    let out = host.engine.run_json(j.to_string().as_bytes(), 0, Some(h), false);
+    let out = host
+        .engine
+        .run_json(j.to_string().as_bytes(), 0, Some(h), false);
     let r: Value = serde_json::from_slice(&out.json).unwrap();
     assert_eq!(r["error_kind"], "font_parse");
     assert!(r["error"].as_str().unwrap().contains("2 faces"), "{r}");
@@ -222,7 +331,9 @@ fn unknown_named_instance_lists_the_available_ones() {
     j["font"]["path"] = json!("tests/fonts/Inter-VF-subset.ttf");
     j["font"]["instance"] = json!("Heavyish");
     let h = host.handle("tests/fonts/Inter-VF-subset.ttf");
-    let out = host.engine.run_json(j.to_string().as_bytes(), 0, Some(h), false);
+    let out = host
+        .engine
+        .run_json(j.to_string().as_bytes(), 0, Some(h), false);
     let r: Value = serde_json::from_slice(&out.json).unwrap();
     assert_eq!(r["error_kind"], "bad_job");
     assert!(r["error"].as_str().unwrap().contains("Bold"), "{r}");
@@ -256,7 +367,10 @@ fn fuzzed_fonts_never_panic() {
         let h = engine.register_font(bytes).unwrap();
         let out = engine.run_json(job.to_string().as_bytes(), 0, Some(h), false);
         let r: Value = serde_json::from_slice(&out.json).unwrap();
-        assert!(r["status"] == "success" || r["error_kind"].is_string(), "{r}");
+        assert!(
+            r["status"] == "success" || r["error_kind"].is_string(),
+            "{r}"
+        );
         engine.drop_font(h);
     }
 }
@@ -264,7 +378,9 @@ fn fuzzed_fonts_never_panic() {
 #[test]
 fn batch_keeps_every_result() {
     let mut engine = Engine::new();
-    let h = engine.register_font(std::fs::read(repo().join(FONT)).unwrap()).unwrap();
+    let h = engine
+        .register_font(std::fs::read(repo().join(FONT)).unwrap())
+        .unwrap();
     let mut good_job = good();
     good_job["font"] = json!({"handle": h, "size": 24});
     let mut lines = vec![good_job.to_string(), "{nope".into(), String::new()];
@@ -281,7 +397,12 @@ fn batch_keeps_every_result() {
         .collect();
     let summary: Vec<(String, String)> = results
         .iter()
-        .map(|r| (r["id"].as_str().unwrap().into(), r["status"].as_str().unwrap().into()))
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().into(),
+                r["status"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
@@ -292,9 +413,14 @@ fn batch_keeps_every_result() {
             ("j".into(), "success".into())
         ]
     );
-    let err = engine.run_batch(br#"{"version":"2","jobs":[]}"#).unwrap_err();
+    let err = engine
+        .run_batch(br#"{"version":"2","jobs":[]}"#)
+        .unwrap_err();
     let r: Value = serde_json::from_slice(&err).unwrap();
-    assert_eq!((r["id"].as_str(), r["error_kind"].as_str()), (Some("batch"), Some("bad_job")));
+    assert_eq!(
+        (r["id"].as_str(), r["error_kind"].as_str()),
+        (Some("batch"), Some("bad_job"))
+    );
 }
 
 #[test]
@@ -302,7 +428,15 @@ fn every_error_kind_has_a_stable_code() {
     let codes: Vec<&str> = haforu::ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
     assert_eq!(
         codes,
-        ["bad_json", "bad_job", "font_not_found", "font_parse", "limit_exceeded", "resource_limit", "internal"]
+        [
+            "bad_json",
+            "bad_job",
+            "font_not_found",
+            "font_parse",
+            "limit_exceeded",
+            "resource_limit",
+            "internal"
+        ]
     );
 }
 
@@ -319,7 +453,9 @@ fn pathological_overlap_hits_the_work_limit_not_a_hang() {
     j["text"]["features"] = json!(["-mark", "-mkmk"]);
     j["rendering"] = json!({"format": "metrics", "width": 10000, "height": 5000});
     let h = host.handle(font);
-    let out = host.engine.run_json(j.to_string().as_bytes(), 0, Some(h), false);
+    let out = host
+        .engine
+        .run_json(j.to_string().as_bytes(), 0, Some(h), false);
     let r: Value = serde_json::from_slice(&out.json).unwrap();
     assert_eq!(r["error_kind"], "limit_exceeded", "{}", r["error"]);
 }

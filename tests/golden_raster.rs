@@ -27,7 +27,11 @@ fn compare(expected: &[u8], actual: &[u8]) -> Compare {
     }
     Compare {
         mean_abs: sum as f64 / n,
-        iou: if union == 0 { 1.0 } else { inter as f64 / union as f64 },
+        iou: if union == 0 {
+            1.0
+        } else {
+            inter as f64 / union as f64
+        },
     }
 }
 
@@ -45,7 +49,11 @@ fn write_diff(id: &str, w: u32, h: u32, expected: &[u8], actual: &[u8]) -> Strin
         }
     }
     let path = dir.join(format!("{id}.png"));
-    std::fs::write(&path, haforu::encode::png((w * 3) as u32, h as u32, &img).unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        haforu::encode::png((w * 3) as u32, h as u32, &img).unwrap(),
+    )
+    .unwrap();
     path.display().to_string()
 }
 
@@ -54,19 +62,32 @@ fn raster_goldens_match_freetype_references() {
     let mut host = Host::new();
     let mut failures = Vec::new();
     let cases = raster_cases();
-    assert!(cases.len() >= 20, "expected the golden set, found {} cases", cases.len());
+    assert!(
+        cases.len() >= 20,
+        "expected the golden set, found {} cases",
+        cases.len()
+    );
     for case in &cases {
         let id = case["id"].as_str().unwrap();
         let (ew, eh, expected) = read_pgm(&repo().join(format!("tests/golden/raster/{id}.pgm.gz")));
         let (result, _) = host.run(&with_format(case, "raw"));
         assert_eq!(result["status"], "success", "{id}: {result}");
         let (_, data) = host.run(&with_format(case, "raw"));
-        assert_eq!((result["rendering"]["width"].as_u64(), result["rendering"]["height"].as_u64()), (Some(ew as u64), Some(eh as u64)));
+        assert_eq!(
+            (
+                result["rendering"]["width"].as_u64(),
+                result["rendering"]["height"].as_u64()
+            ),
+            (Some(ew as u64), Some(eh as u64))
+        );
         let tol = &case["tolerance"];
         let max_mean = tol["mean_abs"].as_f64().unwrap_or(1.0);
         let min_iou = tol["iou"].as_f64().unwrap_or(0.99);
         let c = compare(&expected, &data);
-        eprintln!("{id:32} mean_abs {:.3} (≤ {max_mean})  iou {:.4} (≥ {min_iou})", c.mean_abs, c.iou);
+        eprintln!(
+            "{id:32} mean_abs {:.3} (≤ {max_mean})  iou {:.4} (≥ {min_iou})",
+            c.mean_abs, c.iou
+        );
         if c.mean_abs > max_mean || c.iou < min_iou {
             let path = write_diff(id, ew, eh, &expected, &data);
             failures.push(format!(
@@ -75,7 +96,13 @@ fn raster_goldens_match_freetype_references() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -84,18 +111,34 @@ fn metrics_match_spec_definitions_on_reference_canvases() {
     let mut failures = Vec::new();
     for case in raster_cases() {
         let id = case["id"].as_str().unwrap();
-        let text = std::fs::read_to_string(repo().join(format!("tests/golden/raster/{id}.metrics.json"))).unwrap();
+        let text =
+            std::fs::read_to_string(repo().join(format!("tests/golden/raster/{id}.metrics.json")))
+                .unwrap();
         let want: Value = serde_json::from_str(&text).unwrap();
         let (result, _) = host.run(&with_format(&case, "metrics"));
         let m = &result["metrics"];
-        let (wd, gd) = (want["density"].as_f64().unwrap(), m["density"].as_f64().unwrap());
+        let (wd, gd) = (
+            want["density"].as_f64().unwrap(),
+            m["density"].as_f64().unwrap(),
+        );
         let (wb, gb) = (want["beam"].as_f64().unwrap(), m["beam"].as_f64().unwrap());
-        let wbox: Vec<i64> = want["bbox"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
-        let gbox: Vec<i64> = m["bbox"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+        let wbox: Vec<i64> = want["bbox"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect();
+        let gbox: Vec<i64> = m["bbox"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect();
         // Density is a mean of coverage: within 2 % of the reference (plus a floor for tiny ink).
         let density_ok = (wd - gd).abs() <= 0.02 * wd + 1e-4;
         // Beam is a run length: equal within a pixel or two per run, or 3 %.
-        let n = (case["rendering"]["width"].as_f64().unwrap()) * case["rendering"]["height"].as_f64().unwrap();
+        let n = (case["rendering"]["width"].as_f64().unwrap())
+            * case["rendering"]["height"].as_f64().unwrap();
         let beam_ok = ((wb - gb) * n).abs() <= 2.0 + 0.03 * wb * n;
         // The box edges: within one pixel (a faint edge pixel may appear or not).
         let box_ok = wbox.len() == 4
@@ -105,7 +148,10 @@ fn metrics_match_spec_definitions_on_reference_canvases() {
             && ((wbox[1] + wbox[3]) - (gbox[1] + gbox[3])).abs() <= 1;
         let vars_ok = result["font"]["variations"] == want["applied_variations"];
         if !(density_ok && beam_ok && box_ok && vars_ok) {
-            failures.push(format!("{id}: got {m} vars {}; want {want}", result["font"]["variations"]));
+            failures.push(format!(
+                "{id}: got {m} vars {}; want {want}",
+                result["font"]["variations"]
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -120,10 +166,15 @@ fn image_formats_agree_with_raw() {
     let (w, h, px) = parse_pgm(&pgm);
     assert_eq!(px, raw);
     let (_, png_bytes) = host.run(&with_format(case, "png"));
-    let mut dec = png::Decoder::new(std::io::Cursor::new(png_bytes)).read_info().unwrap();
+    let mut dec = png::Decoder::new(std::io::Cursor::new(png_bytes))
+        .read_info()
+        .unwrap();
     let mut buf = vec![0; dec.output_buffer_size().unwrap()];
     let info = dec.next_frame(&mut buf).unwrap();
-    assert_eq!((info.width, info.height, info.color_type), (w, h, png::ColorType::Grayscale));
+    assert_eq!(
+        (info.width, info.height, info.color_type),
+        (w, h, png::ColorType::Grayscale)
+    );
     assert_eq!(&buf[..raw.len()], &raw[..]);
     // actual_bbox follows the SPEC metric definition.
     let (m, _) = host.run(&with_format(case, "metrics"));

@@ -17,7 +17,11 @@ fn parse(s: &str) -> Vec<(u32, u32, [i32; 4])> {
             let (xo, yo) = off.split_once(',').unwrap();
             let (xa, ya) = adv.split_once(',').unwrap();
             let n = |v: &str| v.parse::<i32>().unwrap();
-            (gid.parse().unwrap(), cluster.parse().unwrap(), [n(xo), n(yo), n(xa), n(ya)])
+            (
+                gid.parse().unwrap(),
+                cluster.parse().unwrap(),
+                [n(xo), n(yo), n(xa), n(ya)],
+            )
         })
         .collect()
 }
@@ -74,7 +78,13 @@ fn shaping_matches_harfbuzz() {
             failures.push(format!("{id}\n  want {want}\n  got  {got}"));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -33,12 +33,16 @@ impl Guest {
         let mut store = Store::new(engine, ());
         let inst = Instance::new(&mut store, module, &[]).unwrap();
         let memory = inst.get_memory(&mut store, "memory").unwrap();
-        let version: TypedFunc<(), i32> = inst.get_typed_func(&mut store, "haforu_abi_version").unwrap();
+        let version: TypedFunc<(), i32> = inst
+            .get_typed_func(&mut store, "haforu_abi_version")
+            .unwrap();
         assert_eq!(version.call(&mut store, ()).unwrap(), 1);
         Guest {
             alloc: inst.get_typed_func(&mut store, "haforu_alloc").unwrap(),
             free: inst.get_typed_func(&mut store, "haforu_free").unwrap(),
-            register: inst.get_typed_func(&mut store, "haforu_font_register").unwrap(),
+            register: inst
+                .get_typed_func(&mut store, "haforu_font_register")
+                .unwrap(),
             run: inst.get_typed_func(&mut store, "haforu_run").unwrap(),
             memory,
             store,
@@ -47,9 +51,14 @@ impl Guest {
     }
 
     fn put(&mut self, bytes: &[u8]) -> i32 {
-        let p = self.alloc.call(&mut self.store, bytes.len() as i32).unwrap();
+        let p = self
+            .alloc
+            .call(&mut self.store, bytes.len() as i32)
+            .unwrap();
         assert_ne!(p, 0);
-        self.memory.write(&mut self.store, p as usize, bytes).unwrap();
+        self.memory
+            .write(&mut self.store, p as usize, bytes)
+            .unwrap();
         p
     }
 
@@ -59,7 +68,10 @@ impl Guest {
         }
         let bytes = std::fs::read(repo().join(path)).unwrap();
         let p = self.put(&bytes);
-        let h = self.register.call(&mut self.store, (p, bytes.len() as i32)).unwrap();
+        let h = self
+            .register
+            .call(&mut self.store, (p, bytes.len() as i32))
+            .unwrap();
         assert!(h >= 1);
         self.handles.insert(path.to_string(), h);
         h
@@ -72,9 +84,13 @@ impl Guest {
             .run
             .call(&mut self.store, (p, job.len() as i32, 0, handle, flags))
             .unwrap();
-        self.free.call(&mut self.store, (p, job.len() as i32)).unwrap();
+        self.free
+            .call(&mut self.store, (p, job.len() as i32))
+            .unwrap();
         let mut desc = [0u8; 20];
-        self.memory.read(&self.store, d as usize, &mut desc).unwrap();
+        self.memory
+            .read(&self.store, d as usize, &mut desc)
+            .unwrap();
         let f = |i: usize| u32::from_le_bytes(desc[i * 4..i * 4 + 4].try_into().unwrap()) as usize;
         let mut json = vec![0; f(1)];
         self.memory.read(&self.store, f(0), &mut json).unwrap();
@@ -87,14 +103,21 @@ impl Guest {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[test]
 fn module_has_no_imports_and_the_documented_exports() {
     let engine = Engine::default();
     let module = wasm_module(&engine);
-    assert_eq!(module.imports().count(), 0, "haforu.wasm must import nothing");
+    assert_eq!(
+        module.imports().count(),
+        0,
+        "haforu.wasm must import nothing"
+    );
     let mut exports: Vec<String> = module.exports().map(|e| e.name().to_string()).collect();
     exports.sort();
     // The table in wasm/README.md, plus what the linker always adds.
@@ -109,7 +132,10 @@ fn module_has_no_imports_and_the_documented_exports() {
     documented.sort();
     documented.dedup();
     let linker: &[&str] = &["__data_end", "__heap_base"];
-    let exports: Vec<String> = exports.into_iter().filter(|e| !linker.contains(&e.as_str())).collect();
+    let exports: Vec<String> = exports
+        .into_iter()
+        .filter(|e| !linker.contains(&e.as_str()))
+        .collect();
     assert_eq!(exports, documented);
 }
 
@@ -134,7 +160,11 @@ fn native_and_wasm_give_identical_bytes_and_match_parity_file() {
             let native = host.engine.run_json(text.as_bytes(), 0, Some(nh), oob);
             let (json, data, status) = guest.run(text.as_bytes(), gh, oob as i32);
             let id = &job["id"];
-            assert_eq!(String::from_utf8_lossy(&native.json), String::from_utf8_lossy(&json), "{id}");
+            assert_eq!(
+                String::from_utf8_lossy(&native.json),
+                String::from_utf8_lossy(&json),
+                "{id}"
+            );
             assert_eq!(native.data, data, "{id}");
             assert_eq!(status, (!native.ok) as u32);
         }

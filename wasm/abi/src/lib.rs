@@ -17,9 +17,9 @@ struct State {
     engine: Engine,
     /// Live host-visible allocations: pointer → buffer.
     buffers: HashMap<usize, Box<[u8]>>,
-    /// The last result: JSON, data and the 20-byte descriptor pointing at them.
-    json: Vec<u8>,
-    data: Vec<u8>,
+    /// The last result (its buffers are reused from job to job) and the 20-byte descriptor
+    /// pointing at them.
+    out: Output,
     desc: [u32; 5],
 }
 
@@ -27,8 +27,7 @@ thread_local! {
     static STATE: RefCell<State> = RefCell::new(State {
         engine: Engine::new(),
         buffers: HashMap::new(),
-        json: Vec::new(),
-        data: Vec::new(),
+        out: Output::default(),
         desc: [0; 5],
     });
 }
@@ -40,33 +39,52 @@ fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
 impl State {
     /// Store a result and return the descriptor's address.
     fn publish(&mut self, json: Vec<u8>, data: Vec<u8>, ok: bool) -> i32 {
-        self.json = json;
-        self.data = data;
+        self.out = Output { json, data, ok };
+        self.publish_current()
+    }
+
+    fn publish_output(&mut self, out: Output) -> i32 {
+        self.out = out;
+        self.publish_current()
+    }
+
+    /// Point the descriptor at `self.out`.
+    fn publish_current(&mut self) -> i32 {
+        let out = &self.out;
         self.desc = [
-            self.json.as_ptr() as u32,
-            self.json.len() as u32,
-            if self.data.is_empty() { 0 } else { self.data.as_ptr() as u32 },
-            self.data.len() as u32,
-            if ok { 0 } else { 1 },
+            out.json.as_ptr() as u32,
+            out.json.len() as u32,
+            if out.data.is_empty() {
+                0
+            } else {
+                out.data.as_ptr() as u32
+            },
+            out.data.len() as u32,
+            if out.ok { 0 } else { 1 },
         ];
         self.desc.as_ptr() as i32
     }
 
-    fn publish_output(&mut self, out: Output) -> i32 {
-        self.publish(out.json, out.data, out.ok)
-    }
-
-    /// The bytes of a live host buffer, or `None` if `(ptr, len)` is not inside one.
     fn input(&self, ptr: i32, len: i32) -> Option<&[u8]> {
-        let (ptr, len) = (ptr as u32 as usize, len as u32 as usize);
-        if len == 0 {
-            return Some(&[]);
-        }
-        // Inputs may be any sub-range of one live allocation.
-        self.buffers.iter().find_map(|(&start, buf)| {
-            (ptr >= start && ptr + len <= start + buf.len()).then(|| &buf[ptr - start..ptr - start + len])
-        })
+        input(&self.buffers, ptr, len)
     }
+}
+
+/// The bytes of a live host buffer, or `None` if `(ptr, len)` is not inside one.
+fn input(buffers: &HashMap<usize, Box<[u8]>>, ptr: i32, len: i32) -> Option<&[u8]> {
+    let (ptr, len) = (ptr as u32 as usize, len as u32 as usize);
+    if len == 0 {
+        return Some(&[]);
+    }
+    // Fast path: the buffer starts at `ptr` (hosts usually pass a whole buffer).
+    if let Some(buf) = buffers.get(&ptr) {
+        return (len <= buf.len()).then(|| &buf[..len]);
+    }
+    // Inputs may be any sub-range of one live allocation.
+    buffers.iter().find_map(|(&start, buf)| {
+        (ptr >= start && ptr + len <= start + buf.len())
+            .then(|| &buf[ptr - start..ptr - start + len])
+    })
 }
 
 fn bad_input(what: &str) -> Output {
@@ -138,19 +156,30 @@ pub extern "C" fn haforu_font_drop(handle: i32) -> i32 {
 
 /// Run one job; returns the result descriptor's address.
 #[no_mangle]
-pub extern "C" fn haforu_run(ptr: i32, len: i32, line_no: i32, font_handle: i32, flags: i32) -> i32 {
+pub extern "C" fn haforu_run(
+    ptr: i32,
+    len: i32,
+    line_no: i32,
+    font_handle: i32,
+    flags: i32,
+) -> i32 {
     with(|s| {
-        let out = match s.input(ptr, len) {
-            None => bad_input("haforu_run"),
-            Some(_) if flags & !FLAG_DATA_OUT_OF_BAND != 0 => bad_input("haforu_run flags"),
+        let State {
+            engine,
+            buffers,
+            out,
+            ..
+        } = s;
+        match input(buffers, ptr, len) {
+            None => *out = bad_input("haforu_run"),
+            Some(_) if flags & !FLAG_DATA_OUT_OF_BAND != 0 => *out = bad_input("haforu_run flags"),
             Some(job) => {
-                let job = job.to_vec();
                 let handle = (font_handle != 0).then_some(font_handle as u32);
-                s.engine
-                    .run_json(&job, line_no as u32, handle, flags & FLAG_DATA_OUT_OF_BAND != 0)
+                let oob = flags & FLAG_DATA_OUT_OF_BAND != 0;
+                engine.run_json_into(job, line_no as u32, handle, oob, out);
             }
-        };
-        s.publish_output(out)
+        }
+        s.publish_current()
     })
 }
 

@@ -1,0 +1,39 @@
+"""haforu: a font render engine (HarfBuzz-compatible shaping, anti-aliased rasterising) running as
+one sandboxed WebAssembly module inside wasmtime. Job JSON in; bitmaps, metrics and glyph runs out.
+
+    >>> import haforu
+    >>> with haforu.StreamingSession() as s:
+    ...     img = s.render_to_numpy(None, "Hamburgefonstiv", 48, 800, 100)   # bundled font
+    >>> img.shape, img.dtype
+    ((100, 800), dtype('uint8'))
+"""
+
+from __future__ import annotations
+
+from .batch import process_jobs
+from .errors import FontNotFoundError, HaforuError, InvalidJobError, RenderError
+from .session import Metrics, StreamingSession
+
+__version__ = "0.1.0"
+
+
+def is_available() -> bool:
+    """True if the engine loads and answers on this machine (haforu 2.x probe)."""
+    try:
+        with StreamingSession(1) as s:
+            return s.ping()
+    except Exception:
+        return False
+
+
+__all__ = [
+    "process_jobs",
+    "StreamingSession",
+    "Metrics",
+    "HaforuError",
+    "FontNotFoundError",
+    "InvalidJobError",
+    "RenderError",
+    "is_available",
+    "__version__",
+]

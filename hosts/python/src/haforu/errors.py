@@ -1,0 +1,71 @@
+"""Exceptions raised by the native-call APIs, each carrying the SPEC's stable ``error_kind``.
+
+JSON APIs (``process_jobs``, ``StreamingSession.render``) never raise for a bad job: they return an
+error result. The call-style APIs (``render_to_numpy``, ``metrics``) raise one of these instead.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+__all__ = [
+    "HaforuError",
+    "FontNotFoundError",
+    "InvalidJobError",
+    "RenderError",
+    "error_for_kind",
+]
+
+
+class HaforuError(Exception):
+    """Base class of every haforu error; ``kind`` is the SPEC ``error_kind`` code."""
+
+    kind: str
+    job_id: Optional[str]
+    font_path: Optional[str]
+
+    def __init__(
+        self,
+        message: str,
+        kind: str = "internal",
+        *,
+        job_id: Optional[str] = None,
+        font_path: Optional[str] = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.job_id = job_id
+        self.font_path = font_path
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else self.kind
+
+
+class FontNotFoundError(HaforuError, FileNotFoundError):
+    """The font file does not exist, is unreadable or lies outside ``base_dir`` (kind ``font_not_found``)."""
+
+
+class InvalidJobError(HaforuError, ValueError):
+    """The job is malformed or breaks a limit (kinds ``bad_json``, ``bad_job``, ``limit_exceeded``)."""
+
+
+class RenderError(HaforuError, RuntimeError):
+    """The job was valid but could not be rendered (``font_parse``, ``resource_limit``, ``internal``...)."""
+
+
+_INVALID_KINDS = frozenset({"bad_json", "bad_job", "limit_exceeded"})
+
+
+def error_for_kind(
+    kind: str,
+    message: str,
+    *,
+    job_id: Optional[str] = None,
+    font_path: Optional[str] = None,
+) -> HaforuError:
+    """Build the exception class that matches ``kind`` (unknown kinds become ``RenderError``)."""
+    if kind == "font_not_found":
+        return FontNotFoundError(message, kind, job_id=job_id, font_path=font_path)
+    if kind in _INVALID_KINDS:
+        return InvalidJobError(message, kind, job_id=job_id, font_path=font_path)
+    return RenderError(message, kind, job_id=job_id, font_path=font_path)

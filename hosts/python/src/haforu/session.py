@@ -1,0 +1,284 @@
+"""``StreamingSession``: one long-lived engine instance for many renders."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, Mapping, Optional, Sequence, Tuple, Type, Union
+
+from ._renderer import Renderer
+from ._runtime import default_font_path
+from .errors import InvalidJobError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+__all__ = ["StreamingSession", "Metrics"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Ink metrics of a render (SPEC §3): coverage-weighted ``density`` in [0, 1], ``beam`` (the
+    longest run of inked pixels in row-major order over W·H) and the tight ink ``bbox``
+    ``(x, y, w, h)``, ``(0, 0, 0, 0)`` for a blank canvas."""
+
+    density: float
+    beam: float
+    bbox: Tuple[int, int, int, int]
+
+
+class StreamingSession:
+    """A persistent renderer: fonts stay registered and caches stay warm between calls.
+
+    Thread safety: every method takes the session's lock, so one session may be shared between
+    threads, but its renders then run one at a time. For parallel rendering give each thread its
+    own session, or use :func:`haforu.process_jobs` with ``workers``.
+
+    Args:
+        max_fonts: fonts kept registered in the engine (least recently used are dropped).
+        timeout_ms: per-job deadline; a job that runs longer yields ``resource_limit``.
+        memory_limit_mb: cap on the engine's linear memory; exceeding it yields ``resource_limit``.
+        base_dir: when given, font paths are resolved against it and must stay inside it.
+        cache_size: haforu 2.x name of ``max_fonts`` (accepted for porting).
+    """
+
+    def __init__(
+        self,
+        max_fonts: int = 512,
+        *,
+        timeout_ms: Optional[int] = None,
+        memory_limit_mb: Optional[int] = None,
+        base_dir: Optional[PathLike] = None,
+        cache_size: Optional[int] = None,
+    ) -> None:
+        if cache_size is not None:  # the haforu 2.x name of max_fonts
+            max_fonts = cache_size
+        self._lock = threading.Lock()
+        self._renderer: Optional[Renderer] = Renderer(
+            max_fonts=max_fonts, timeout_ms=timeout_ms, memory_limit_mb=memory_limit_mb, base_dir=base_dir
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def _r(self) -> Renderer:
+        r = self._renderer
+        if r is None:
+            raise RuntimeError("this StreamingSession is closed")
+        return r
+
+    def close(self) -> None:
+        """Release the engine instance. Idempotent; any later call raises RuntimeError."""
+        with self._lock:
+            if self._renderer is not None:
+                self._renderer.close()
+                self._renderer = None
+
+    @property
+    def closed(self) -> bool:
+        return self._renderer is None
+
+    def __enter__(self) -> "StreamingSession":
+        self._r()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    # -- JSON API ------------------------------------------------------------------------------
+
+    def render(self, job_json: Union[str, bytes]) -> str:
+        """Render one job (SPEC §1 JSON object); return its result JSON. Never raises for a bad
+        job: errors come back as ``"status": "error"`` results with an ``error_kind``."""
+        with self._lock:
+            return self._r().render_json(job_json)
+
+    def render_many(self, jobs: Iterable[Union[str, bytes]]) -> Iterator[str]:
+        """Render jobs one after another, yielding each result as soon as it is ready (input
+        order). Other threads may use the session between two jobs."""
+        for job in jobs:
+            with self._lock:
+                result = self._r().render_json(job)
+            yield result
+
+    # -- native API ----------------------------------------------------------------------------
+
+    def render_to_numpy(
+        self,
+        font_path: Optional[PathLike],
+        text: str,
+        size: float,
+        width: int,
+        height: int,
+        *,
+        variations: Optional[Mapping[str, float]] = None,
+        script: Optional[str] = None,
+        direction: Optional[str] = None,
+        language: Optional[str] = None,
+        features: Optional[Sequence[str]] = None,
+        face_index: int = 0,
+        instance: Optional[str] = None,
+        font_bytes: Optional[bytes] = None,
+    ) -> "npt.NDArray[np.uint8]":
+        """Render ``text`` and return the canvas as a new C-contiguous ``uint8`` array of shape
+        ``(height, width)``: 0 = full ink, 255 = paper. ``font_path=None`` with no ``font_bytes``
+        uses the bundled default font. Raises a :class:`~haforu.HaforuError` subclass on error."""
+        path = _font_path(font_path, font_bytes, "render_to_numpy")
+        with self._lock:
+            r = self._r()
+            handle = r.font_handle(path, "render_to_numpy") if path is not None else r.bytes_handle(_req(font_bytes))
+            job = _build_job(
+                "render_to_numpy", "raw", path, handle, text, size, width, height, variations, script,
+                direction, language, features, face_index, instance,
+            )
+            return r.render_pixels(job, handle, width, height, "render_to_numpy", path)
+
+    def metrics(
+        self,
+        font_path: Optional[PathLike],
+        text: str,
+        size: float,
+        width: int,
+        height: int,
+        *,
+        variations: Optional[Mapping[str, float]] = None,
+        script: Optional[str] = None,
+        direction: Optional[str] = None,
+        language: Optional[str] = None,
+        features: Optional[Sequence[str]] = None,
+        face_index: int = 0,
+        instance: Optional[str] = None,
+        font_bytes: Optional[bytes] = None,
+    ) -> Metrics:
+        """Ink metrics of the same render as :meth:`render_to_numpy` (no image is built)."""
+        path = _font_path(font_path, font_bytes, "metrics")
+        with self._lock:
+            r = self._r()
+            handle = r.font_handle(path, "metrics") if path is not None else r.bytes_handle(_req(font_bytes))
+            job = _build_job(
+                "metrics", "metrics", path, handle, text, size, width, height, variations, script,
+                direction, language, features, face_index, instance,
+            )
+            result = r.run_native(job, handle, "metrics", path, width * height)
+        m = result["metrics"]
+        x, y, w, h = (int(v) for v in m["bbox"])
+        return Metrics(density=float(m["density"]), beam=float(m["beam"]), bbox=(x, y, w, h))
+
+    # -- housekeeping --------------------------------------------------------------------------
+
+    def warm_up(self) -> bool:
+        """Register the bundled font and render once, so the first real call pays no start-up
+        cost. Returns True (as haforu 2.x did)."""
+        font = default_font_path()
+        with self._lock:
+            r = self._r()
+            if font is None:
+                r.info()
+                return True
+        self.metrics(str(font), "Hamburgefonstiv", 24.0, 200, 40)
+        return True
+
+    def ping(self) -> bool:
+        """True if the engine instance answers (and speaks the expected ABI)."""
+        with self._lock:
+            return self._r().inst.abi_version() == 1
+
+    def cache_stats(self) -> Dict[str, Any]:
+        """Host font cache counters plus the engine's own ``cache`` report (``haforu_info``)."""
+        with self._lock:
+            r = self._r()
+            stats = r.stats()
+            stats["engine"] = r.info().get("cache", {})
+            return stats
+
+    def info(self) -> Dict[str, Any]:
+        """The engine's ``haforu_info`` object: version, ABI version, limits, cache."""
+        with self._lock:
+            return self._r().info()
+
+    def clear_cache(self) -> None:
+        """Empty the engine's glyph and shaping caches (fonts stay registered)."""
+        with self._lock:
+            self._r().inst.cache_clear()
+
+
+def _req(font_bytes: Optional[bytes]) -> bytes:
+    assert font_bytes is not None
+    return font_bytes
+
+
+def _font_path(font_path: Optional[PathLike], font_bytes: Optional[bytes], job_id: str) -> Optional[str]:
+    """The font file to use: the given path, None for ``font_bytes``, else the bundled font."""
+    if font_path is not None:
+        return os.fspath(font_path)
+    if font_bytes is not None:
+        return None
+    default = default_font_path()
+    if default is None:
+        raise InvalidJobError("no font given and this build has no bundled default font", "bad_job", job_id=job_id)
+    return str(default)
+
+
+def _build_job(
+    job_id: str,
+    fmt: str,
+    path: Optional[str],
+    handle: int,
+    text: str,
+    size: float,
+    width: int,
+    height: int,
+    variations: Optional[Mapping[str, float]],
+    script: Optional[str],
+    direction: Optional[str],
+    language: Optional[str],
+    features: Optional[Sequence[str]],
+    face_index: int,
+    instance: Optional[str],
+) -> bytes:
+    """The SPEC job for a keyword call, as compact JSON bytes. The font is named by its path (the
+    engine echoes it) or, for in-memory bytes, by its handle."""
+    for name, value in (("width", width), ("height", height)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise InvalidJobError(f"job {job_id!r}: {name} must be an int", "bad_job", job_id=job_id, font_path=path)
+    font: Dict[str, Any] = {"size": size}
+    if path is not None:
+        font["path"] = path
+    else:
+        font["handle"] = handle
+    if face_index:
+        font["face_index"] = face_index
+    if instance is not None:
+        font["instance"] = instance
+    if variations:
+        font["variations"] = dict(variations)
+    text_obj: Dict[str, Any] = {"content": text}
+    if script is not None:
+        text_obj["script"] = script
+    if direction is not None:
+        text_obj["direction"] = direction
+    if language is not None:
+        text_obj["language"] = language
+    if features:
+        text_obj["features"] = list(features)
+    job = {
+        "id": job_id,
+        "font": font,
+        "text": text_obj,
+        "rendering": {"format": fmt, "width": width, "height": height},
+    }
+    try:
+        encoded = json.dumps(job, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidJobError(f"job {job_id!r}: {exc}", "bad_job", job_id=job_id, font_path=path) from None
+    return encoded.encode("utf-8")

@@ -1,0 +1,558 @@
+//! haforu for JavaScript: a thin wasm-bindgen facade over the haforu core.
+//!
+//! One engine per module instance (per page or Web Worker). JS options are turned into a SPEC §1
+//! job (`serde_json::Value`) and validated by the core, so every rule and error message is the
+//! core's own; results come back as typed arrays. Nothing here draws, shapes or measures: that is
+//! all `haforu::Engine`. Errors are thrown as `Error` objects with a stable `.kind` (SPEC §2
+//! `error_kind`). See `www/README.md` for the JavaScript API.
+
+use haforu::font_info::{font_info, FontInfo, DEFAULT_MAX_CODEPOINTS};
+use haforu::{Engine, ErrorKind, InkBox, Job, Rendered};
+use js_sys::{Reflect, Uint8Array, Uint8ClampedArray};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::cell::{Cell, RefCell};
+use wasm_bindgen::prelude::*;
+
+thread_local! {
+    static ENGINE: RefCell<Engine> = RefCell::new(Engine::new());
+    /// The handle of the bundled default font, registered on first use by `render`.
+    static DEFAULT_HANDLE: Cell<u32> = const { Cell::new(0) };
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Options of `Font.load`. */
+export interface LoadOptions { faceIndex?: number }
+
+/** Everything a UI shows about one face (core `haforu::font_info::FontInfo`). */
+export interface FontInfo {
+  faceIndex: number; faceCount: number;
+  familyName: string | null; styleName: string | null; fullName: string | null;
+  postscriptName: string | null; version: string | null;
+  unitsPerEm: number; glyphCount: number;
+  ascender: number; descender: number; lineGap: number;
+  capHeight: number | null; xHeight: number | null;
+  /** Mapped code points, ascending (at most 65536). */
+  codepoints: number[]; codepointCount: number;
+  axes: AxisInfo[]; instances: NamedInstanceInfo[]; features: FeatureInfo[];
+}
+export interface AxisInfo { tag: string; name: string; min: number; default: number; max: number; hidden: boolean }
+export interface NamedInstanceInfo { name: string; postscriptName: string | null; coords: Record<string, number> }
+export interface FeatureInfo { tag: string; tables: ("GSUB" | "GPOS")[]; uiName: string | null; tooltip: string | null }
+
+/** A render request: SPEC §1 job fields under JavaScript names. */
+export interface RenderOptions {
+  /** The font; the bundled default font (Inter) when omitted. */
+  font?: Font;
+  text: string;
+  /** Pixels per em, 0 < size ≤ 10000. */
+  size: number;
+  width: number;
+  height: number;
+  variations?: Record<string, number>;
+  /** Named instance (fvar subfamily name), applied before `variations`. */
+  instance?: string;
+  /** HarfBuzz feature syntax: "liga", "-kern", "ss01", "aalt=2", "kern[3:5]". */
+  features?: string[];
+  script?: string;
+  language?: string;
+  direction?: "ltr" | "rtl" | "ttb" | "btt";
+  /** Default "raw" (pixels only). */
+  format?: "raw" | "pgm" | "png" | "metrics" | "glyphs";
+  /** Echoed in error messages; default "render". */
+  id?: string;
+}
+export interface Metrics { density: number; beam: number; bbox: [number, number, number, number] }
+export interface Glyph { gid: number; cluster: number; x_advance: number; y_advance: number; x_offset: number; y_offset: number }
+/** Errors thrown by this module: `kind` is the stable SPEC §2 `error_kind`. */
+export interface HaforuError extends Error { kind: "bad_json" | "bad_job" | "font_not_found" | "font_parse" | "limit_exceeded" | "resource_limit" | "internal" }
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "RenderOptions")]
+    pub type RenderOptions;
+    #[wasm_bindgen(typescript_type = "LoadOptions")]
+    pub type LoadOptions;
+    #[wasm_bindgen(typescript_type = "Uint8Array | ArrayBuffer")]
+    pub type FontBytes;
+    #[wasm_bindgen(typescript_type = "Font")]
+    pub type FontArg;
+}
+
+/// An `Error` with `.kind` (and `.name = "HaforuError"`).
+fn js_error(kind: ErrorKind, message: &str) -> JsValue {
+    let e = js_sys::Error::new(message);
+    e.set_name("HaforuError");
+    let _ = Reflect::set(&e, &"kind".into(), &kind.as_str().into());
+    e.into()
+}
+
+fn core_error(e: haforu::Error) -> JsValue {
+    js_error(e.kind, &e.message)
+}
+
+fn bad_input(message: impl std::fmt::Display) -> JsValue {
+    js_error(ErrorKind::BadJob, &message.to_string())
+}
+
+fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A JavaScript number is a double: give integral values back their integer JSON form, as
+/// `JSON.stringify` would, so the core's integer fields (`width`, `face_index`) accept them.
+fn integral_numbers(v: &mut Value) {
+    match v {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15) {
+                if !n.is_i64() && !n.is_u64() {
+                    *n = serde_json::Number::from(f as i64);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(integral_numbers),
+        Value::Object(o) => o.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
+}
+
+/// Read field `name` of a JS object as JSON (absent, `undefined` and `null` give `None`).
+fn field(obj: &JsValue, name: &str) -> Result<Option<Value>, JsValue> {
+    let v =
+        Reflect::get(obj, &name.into()).map_err(|_| bad_input(format!("cannot read `{name}`")))?;
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    let mut value: Value = serde_wasm_bindgen::from_value(v)
+        .map_err(|e| bad_input(format!("option `{name}`: {e}")))?;
+    integral_numbers(&mut value);
+    Ok(Some(value))
+}
+
+/// The engine handle and face index of a `font` option: a `Font`, or `undefined` for the
+/// bundled default font.
+fn font_of(font: &JsValue) -> Result<(u32, u32), JsValue> {
+    if font.is_undefined() || font.is_null() {
+        let handle = DEFAULT_HANDLE.with(|d| {
+            if d.get() == 0 {
+                let h =
+                    ENGINE.with(|e| e.borrow_mut().register_font(haforu::DEFAULT_FONT.to_vec()));
+                d.set(h.map_err(core_error)?);
+            }
+            Ok::<u32, JsValue>(d.get())
+        })?;
+        return Ok((handle, 0));
+    }
+    // A freed Font's getters throw ("null pointer passed to rust").
+    let freed = |_| {
+        js_error(
+            ErrorKind::FontNotFound,
+            "this Font was freed (free() was called)",
+        )
+    };
+    let handle = Reflect::get(font, &"handle".into())
+        .map_err(freed)?
+        .as_f64();
+    let face = Reflect::get(font, &"faceIndex".into())
+        .map_err(freed)?
+        .as_f64();
+    match (handle, face) {
+        (Some(h), Some(f)) if h >= 1.0 => Ok((h as u32, f as u32)),
+        _ => Err(js_error(
+            ErrorKind::FontNotFound,
+            "option `font` must be a Font from Font.load() or Font.default() (or be omitted)",
+        )),
+    }
+}
+
+/// A font registered with the module's engine. Free it with `free()` (or let the garbage
+/// collector do it): that also drops everything the engine cached for it.
+#[wasm_bindgen]
+pub struct Font {
+    handle: u32,
+    face_index: u32,
+    info: FontInfo,
+}
+
+#[wasm_bindgen]
+impl Font {
+    /// Load font file bytes (TTF, OTF, TTC/OTC, one face of it). Throws `font_parse` for bytes
+    /// the engine cannot render, `limit_exceeded` for files over the size limit.
+    pub fn load(bytes: FontBytes, options: Option<LoadOptions>) -> Result<Font, JsValue> {
+        let bytes: JsValue = bytes.into();
+        if !(bytes.is_instance_of::<Uint8Array>() || bytes.is_instance_of::<js_sys::ArrayBuffer>())
+        {
+            return Err(bad_input(
+                "Font.load expects a Uint8Array or an ArrayBuffer",
+            ));
+        }
+        let bytes = Uint8Array::new(&bytes).to_vec();
+        let face_index = match options {
+            Some(o) => match field(&o.into(), "faceIndex")? {
+                None => 0,
+                Some(v) => v
+                    .as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| {
+                        bad_input(format!("faceIndex must be a non-negative integer, not {v}"))
+                    })?,
+            },
+            None => 0,
+        };
+        Font::from_bytes(bytes, face_index)
+    }
+
+    /// The bundled default font: Inter (variable, `wght` 100–900, `opsz`), Latin subset, OFL.
+    #[wasm_bindgen(js_name = default)]
+    pub fn default_font() -> Result<Font, JsValue> {
+        Font::from_bytes(haforu::DEFAULT_FONT.to_vec(), 0)
+    }
+
+    /// The bytes of the bundled default font (for a download link or the browser's own text).
+    #[wasm_bindgen(js_name = defaultBytes)]
+    pub fn default_bytes() -> Uint8Array {
+        Uint8Array::from(haforu::DEFAULT_FONT)
+    }
+
+    fn from_bytes(bytes: Vec<u8>, face_index: u32) -> Result<Font, JsValue> {
+        let info = font_info(&bytes, face_index, DEFAULT_MAX_CODEPOINTS).map_err(core_error)?;
+        ENGINE.with(|e| {
+            let mut engine = e.borrow_mut();
+            let handle = engine.register_font(bytes).map_err(core_error)?;
+            // The engine parses lazily; shape one space now so a font it cannot use fails
+            // here, with the engine's own message, rather than at the first render.
+            let probe = serde_json::json!({
+                "id": "Font.load", "font": {"handle": handle, "face_index": face_index, "size": 16},
+                "text": {"content": " "}, "rendering": {"format": "glyphs", "width": 1, "height": 1}
+            });
+            let job = Job::from_value(&probe).map_err(core_error)?;
+            if let Err(err) = engine.render(&job, None) {
+                engine.drop_font(handle);
+                return Err(core_error(err.error));
+            }
+            Ok(Font {
+                handle,
+                face_index,
+                info,
+            })
+        })
+    }
+
+    /// The engine's handle for this font (what `font.handle` means in a job).
+    #[wasm_bindgen(getter)]
+    pub fn handle(&self) -> u32 {
+        self.handle
+    }
+
+    /// The face inside a collection.
+    #[wasm_bindgen(getter, js_name = faceIndex)]
+    pub fn face_index(&self) -> u32 {
+        self.face_index
+    }
+
+    /// Everything at once, as one plain object (`FontInfo`).
+    #[wasm_bindgen(getter, unchecked_return_type = "FontInfo")]
+    pub fn info(&self) -> JsValue {
+        to_js(&self.info)
+    }
+
+    /// Typographic family name ("Inter").
+    #[wasm_bindgen(getter, js_name = familyName)]
+    pub fn family_name(&self) -> Option<String> {
+        self.info.family_name.clone()
+    }
+
+    /// Typographic style name ("Regular", "Bold Italic").
+    #[wasm_bindgen(getter, js_name = styleName)]
+    pub fn style_name(&self) -> Option<String> {
+        self.info.style_name.clone()
+    }
+
+    /// Font units per em.
+    #[wasm_bindgen(getter, js_name = unitsPerEm)]
+    pub fn units_per_em(&self) -> u16 {
+        self.info.units_per_em
+    }
+
+    /// Number of glyphs.
+    #[wasm_bindgen(getter, js_name = glyphCount)]
+    pub fn glyph_count(&self) -> u32 {
+        self.info.glyph_count
+    }
+
+    /// Mapped Unicode code points, ascending (at most 65536; see `codepointCount`).
+    #[wasm_bindgen(getter)]
+    pub fn codepoints(&self) -> js_sys::Uint32Array {
+        js_sys::Uint32Array::from(&self.info.codepoints[..])
+    }
+
+    /// How many code points the cmap maps in all.
+    #[wasm_bindgen(getter, js_name = codepointCount)]
+    pub fn codepoint_count(&self) -> u32 {
+        self.info.codepoint_count
+    }
+
+    /// Variation axes: `{tag, name, min, default, max, hidden}[]`.
+    #[wasm_bindgen(getter, unchecked_return_type = "AxisInfo[]")]
+    pub fn axes(&self) -> JsValue {
+        to_js(&self.info.axes)
+    }
+
+    /// Named instances: `{name, postscriptName, coords: {tag: value}}[]`.
+    #[wasm_bindgen(getter, unchecked_return_type = "NamedInstanceInfo[]")]
+    pub fn instances(&self) -> JsValue {
+        to_js(&self.info.instances)
+    }
+
+    /// GSUB/GPOS features: `{tag, tables, uiName, tooltip}[]`.
+    #[wasm_bindgen(getter, unchecked_return_type = "FeatureInfo[]")]
+    pub fn features(&self) -> JsValue {
+        to_js(&self.info.features)
+    }
+}
+
+impl Drop for Font {
+    fn drop(&mut self) {
+        ENGINE.with(|e| {
+            if let Ok(mut engine) = e.try_borrow_mut() {
+                engine.drop_font(self.handle);
+            }
+        });
+    }
+}
+
+/// The outcome of `render()`.
+#[wasm_bindgen]
+pub struct RenderResult {
+    inner: Rendered,
+}
+
+/// Byte length of the P5 header the core writes (`P5\n{w} {h}\n255\n`).
+fn pgm_header_len(w: u32, h: u32) -> usize {
+    format!("P5\n{w} {h}\n255\n").len()
+}
+
+impl RenderResult {
+    /// Bare gray pixels (0 = ink, 255 = paper), when the format carries them.
+    fn gray(&self) -> Option<&[u8]> {
+        let r = &self.inner;
+        match r.format {
+            haforu::Format::Raw => Some(&r.data),
+            haforu::Format::Pgm => r.data.get(pgm_header_len(r.width, r.height)..),
+            _ => None,
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl RenderResult {
+    /// Canvas width in pixels.
+    #[wasm_bindgen(getter)]
+    pub fn width(&self) -> u32 {
+        self.inner.width
+    }
+
+    /// Canvas height in pixels.
+    #[wasm_bindgen(getter)]
+    pub fn height(&self) -> u32 {
+        self.inner.height
+    }
+
+    /// The format rendered.
+    #[wasm_bindgen(getter)]
+    pub fn format(&self) -> String {
+        self.inner.format.as_str().to_string()
+    }
+
+    /// Gray pixels, row-major, top row first, 0 = ink, 255 = paper (formats `raw` and `pgm`).
+    #[wasm_bindgen(getter)]
+    pub fn pixels(&self) -> Option<Uint8ClampedArray> {
+        self.gray().map(Uint8ClampedArray::from)
+    }
+
+    /// The pixels as opaque RGBA for `new ImageData(result.rgba(), width, height)`.
+    pub fn rgba(&self) -> Option<Uint8ClampedArray> {
+        let gray = self.gray()?;
+        let mut out = vec![255u8; gray.len() * 4];
+        for (px, &g) in out.chunks_exact_mut(4).zip(gray) {
+            px[..3].fill(g);
+        }
+        Some(Uint8ClampedArray::from(&out[..]))
+    }
+
+    /// The encoded file for formats `pgm` and `png` (the bare pixels for `raw`).
+    #[wasm_bindgen(getter)]
+    pub fn data(&self) -> Option<Uint8Array> {
+        self.inner
+            .format
+            .has_image()
+            .then(|| Uint8Array::from(&self.inner.data[..]))
+    }
+
+    /// Tight ink box `[x, y, w, h]` (`[0,0,0,0]` when blank); undefined for `png`/`glyphs`.
+    #[wasm_bindgen(
+        getter,
+        unchecked_return_type = "[number, number, number, number] | undefined"
+    )]
+    pub fn bbox(&self) -> JsValue {
+        match (&self.inner.metrics, self.inner.format) {
+            (Some(m), _) => to_js(&m.bbox),
+            (None, haforu::Format::Glyphs) => JsValue::UNDEFINED,
+            (None, _) => to_js(&self.inner.actual_bbox),
+        }
+    }
+
+    /// SPEC §3 ink metrics `{density, beam, bbox}` (formats `metrics`, `raw`, `pgm`).
+    #[wasm_bindgen(getter, unchecked_return_type = "Metrics | undefined")]
+    pub fn metrics(&self) -> JsValue {
+        if let Some(m) = &self.inner.metrics {
+            return to_js(m);
+        }
+        let Some(gray) = self.gray() else {
+            return JsValue::UNDEFINED;
+        };
+        let ink = InkBox {
+            canvas_width: self.inner.width,
+            canvas_height: self.inner.height,
+            x: 0,
+            y: 0,
+            w: self.inner.width,
+            h: self.inner.height,
+            ink: gray.iter().map(|&p| 255 - p).collect(),
+        };
+        to_js(&ink.metrics())
+    }
+
+    /// The shaped glyph run in font units (format `glyphs`).
+    #[wasm_bindgen(getter, unchecked_return_type = "Glyph[] | undefined")]
+    pub fn glyphs(&self) -> JsValue {
+        match &self.inner.glyphs {
+            Some(g) => to_js(g),
+            None => JsValue::UNDEFINED,
+        }
+    }
+
+    /// The applied (clamped) axis coordinates, `{tag: value}`.
+    #[wasm_bindgen(getter, unchecked_return_type = "Record<string, number>")]
+    pub fn variations(&self) -> JsValue {
+        let map: Map<String, Value> = self
+            .inner
+            .variations
+            .iter()
+            .map(|(t, v)| (t.clone(), serde_json::json!(v)))
+            .collect();
+        to_js(&map)
+    }
+}
+
+/// Render text. Throws an `Error` with `.kind` for a bad request or an unusable font.
+#[wasm_bindgen]
+pub fn render(options: RenderOptions) -> Result<RenderResult, JsValue> {
+    let options: JsValue = options.into();
+    if !options.is_object() {
+        return Err(bad_input("render() expects an options object"));
+    }
+    let (handle, face_index) = font_of(&Reflect::get(&options, &"font".into())?)?;
+    // (JS option, job object, job field): objects 0 = font, 1 = text, 2 = rendering.
+    const FIELDS: [(&str, usize, &str); 11] = [
+        ("size", 0, "size"),
+        ("variations", 0, "variations"),
+        ("instance", 0, "instance"),
+        ("text", 1, "content"),
+        ("script", 1, "script"),
+        ("language", 1, "language"),
+        ("direction", 1, "direction"),
+        ("features", 1, "features"),
+        ("format", 2, "format"),
+        ("width", 2, "width"),
+        ("height", 2, "height"),
+    ];
+    let mut objects = [Map::new(), Map::new(), Map::new()];
+    objects[0].insert("handle".into(), handle.into());
+    objects[0].insert("face_index".into(), face_index.into());
+    objects[2].insert("format".into(), "raw".into());
+    for (js, object, key) in FIELDS {
+        if let Some(v) = field(&options, js)? {
+            objects[object].insert(key.into(), v);
+        }
+    }
+    let [font, text, rendering] = objects;
+    let id = field(&options, "id")?.unwrap_or_else(|| "render".into());
+    let job = serde_json::json!({"id": id, "font": font, "text": text, "rendering": rendering});
+    let job = Job::from_value(&job).map_err(core_error)?;
+    ENGINE
+        .with(|e| e.borrow_mut().render(&job, Some(handle)))
+        .map(|inner| RenderResult { inner })
+        .map_err(|e| core_error(e.error))
+}
+
+/// The JSON job interface: one SPEC §1 job as JSON text in, the SPEC §2 result JSON out (with
+/// `timing.total_ms` measured here). Errors are results, not exceptions. `font`, when given,
+/// overrides the job's `font.path`/`font.data`/`font.handle` (paths are never opened here).
+#[wasm_bindgen(js_name = renderJson)]
+pub fn render_json(job_json: &str, font: Option<FontArg>) -> Result<String, JsValue> {
+    let handle = match font.map(JsValue::from) {
+        Some(f) if !f.is_undefined() && !f.is_null() => Some(font_of(&f)?.0),
+        _ => None,
+    };
+    // The core wants a font source in the job even when the handle overrides it; name the
+    // given font as `font.handle` when the job has none, leaving anything else untouched.
+    let mut patched = None;
+    if let Some(h) = handle {
+        if let Ok(Value::Object(mut job)) = serde_json::from_str::<Value>(job_json) {
+            if let Some(Value::Object(font)) = job.get_mut("font") {
+                if !["path", "data", "handle"]
+                    .iter()
+                    .any(|k| font.contains_key(*k))
+                {
+                    font.insert("handle".into(), h.into());
+                    patched = serde_json::to_string(&job).ok();
+                }
+            }
+        }
+    }
+    let job_json = patched.as_deref().unwrap_or(job_json);
+    let start = now_ms();
+    let out = ENGINE.with(|e| {
+        e.borrow_mut()
+            .run_json(job_json.as_bytes(), 0, handle, false)
+    });
+    let mut json = String::from_utf8(out.json)
+        .map_err(|_| js_error(ErrorKind::Internal, "result is not UTF-8"))?;
+    if let Some(start) = start {
+        if let (Some(end), Some(b'}')) = (now_ms(), json.as_bytes().last()) {
+            json.pop();
+            json.push_str(&format!(",\"timing\":{{\"total_ms\":{}}}}}", end - start));
+        }
+    }
+    Ok(json)
+}
+
+/// `performance.now()` where the host has it (browsers, workers, Node).
+fn now_ms() -> Option<f64> {
+    let perf = Reflect::get(&js_sys::global(), &"performance".into()).ok()?;
+    let now: js_sys::Function = Reflect::get(&perf, &"now".into()).ok()?.dyn_into().ok()?;
+    now.call0(&perf).ok()?.as_f64()
+}
+
+/// The engine version.
+#[wasm_bindgen]
+pub fn version() -> String {
+    haforu::VERSION.to_string()
+}
+
+/// Engine counters: `{fonts, instances, glyphs: {...}}`.
+#[wasm_bindgen(js_name = cacheStats)]
+pub fn cache_stats() -> JsValue {
+    ENGINE.with(|e| to_js(&e.borrow().cache_stats()))
+}
+
+/// Empty the engine's glyph and instance caches (fonts stay loaded).
+#[wasm_bindgen(js_name = clearCaches)]
+pub fn clear_caches() {
+    ENGINE.with(|e| e.borrow_mut().clear_caches());
+}

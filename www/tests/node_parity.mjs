@@ -1,0 +1,134 @@
+// Node test: every golden raster job (tests/golden/raster/cases.jsonl) rendered through the ES
+// module (www/pkg/haforu_web.js, the same file the page loads) must give the core's bytes and
+// metrics exactly, as recorded in tests/golden/parity.json:
+//   {"<id>": {"pgm_sha256": "<hex sha256 of the PGM file bytes>", "metrics": {density, beam, bbox}}}
+// Each case goes through both interfaces: render({...}) and renderJson(jobJson, font).
+// Run from anywhere: `node --expose-gc www/tests/node_parity.mjs` (after `make web`).
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import assert from 'node:assert/strict';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const PKG = process.env.HAFORU_WEB_PKG || path.join(ROOT, 'www/pkg');
+const mod = await import(pathToFileURL(path.join(PKG, 'haforu_web.js')).href);
+const { default: init, Font, render, renderJson, version, cacheStats } = mod;
+await init({ module_or_path: fs.readFileSync(path.join(PKG, 'haforu_web_bg.wasm')) });
+
+const sha256 = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
+const cases = fs.readFileSync(path.join(ROOT, 'tests/golden/raster/cases.jsonl'), 'utf8')
+  .split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+const parityPath = path.join(ROOT, 'tests/golden/parity.json');
+if (!fs.existsSync(parityPath)) {
+  console.error(`missing ${parityPath}: the core's parity references (made by the core tests)`);
+  process.exit(1);
+}
+const parity = JSON.parse(fs.readFileSync(parityPath, 'utf8'));
+
+const fonts = new Map(); // "path#face" -> Font
+function fontFor(job) {
+  const key = `${job.font.path}#${job.font.face_index ?? 0}`;
+  if (!fonts.has(key)) {
+    const bytes = fs.readFileSync(path.join(ROOT, job.font.path));
+    fonts.set(key, Font.load(bytes, { faceIndex: job.font.face_index ?? 0 }));
+  }
+  return fonts.get(key);
+}
+
+function options(job, format) {
+  return {
+    id: job.id, font: fontFor(job), text: job.text.content, size: job.font.size,
+    width: job.rendering.width, height: job.rendering.height,
+    variations: job.font.variations, instance: job.font.instance,
+    features: job.text.features, script: job.text.script,
+    language: job.text.language, direction: job.text.direction, format,
+  };
+}
+
+// Distance in units in the last place between two doubles (for a clearer failure message).
+function ulps(a, b) {
+  const v = new Float64Array([a, b]);
+  const i = new BigInt64Array(v.buffer);
+  return i[0] > i[1] ? i[0] - i[1] : i[1] - i[0];
+}
+function metricsEqual(got, want, what) {
+  try {
+    assert.deepEqual(got, want, what);
+  } catch (e) {
+    const near = ['density', 'beam'].every((k) => ulps(got[k], want[k]) <= 1n)
+      && JSON.stringify(got.bbox) === JSON.stringify(want.bbox);
+    if (near) {
+      e.message = `${what}: ${JSON.stringify(got)} vs parity ${JSON.stringify(want)} differ by 1 ulp `
+        + '(parity.json stores a float re-parsed by serde_json without its `float_roundtrip` feature?)';
+    }
+    throw e;
+  }
+}
+
+let passed = 0;
+const failures = [];
+const t0 = performance.now();
+for (const job of cases) {
+  try {
+    const want = parity[job.id];
+    assert.ok(want, `no parity entry for ${job.id}`);
+
+    // 1. render() → PGM file bytes.
+    const pgm = render(options(job, 'pgm'));
+    assert.equal(sha256(pgm.data), want.pgm_sha256, 'render() PGM sha256');
+    // 2. render() → metrics, exactly.
+    const m = render(options(job, 'metrics'));
+    metricsEqual(m.metrics, want.metrics, 'render() metrics');
+    // 3. raw pixels are the PGM's body, and their lazily computed metrics are the same.
+    const raw = render(options(job, 'raw'));
+    const header = Buffer.from(`P5\n${job.rendering.width} ${job.rendering.height}\n255\n`);
+    assert.equal(sha256(Buffer.concat([header, Buffer.from(raw.pixels)])), want.pgm_sha256, 'raw pixels');
+    metricsEqual(raw.metrics, want.metrics, 'raw metrics');
+    assert.deepEqual(raw.bbox, want.metrics.bbox, 'raw bbox');
+    // 4. renderJson() with the job's own JSON (font.path kept for the echo, font passed in).
+    const res = JSON.parse(renderJson(JSON.stringify(job), fontFor(job)));
+    assert.equal(res.status, 'success', res.error);
+    assert.equal(sha256(Buffer.from(res.rendering.data, 'base64')), want.pgm_sha256, 'renderJson PGM');
+    assert.equal(res.font.path, job.font.path);
+    assert.ok(res.timing.total_ms >= 0);
+    const jm = JSON.parse(renderJson(JSON.stringify({ ...job, rendering: { ...job.rendering, format: 'metrics' } }), fontFor(job)));
+    metricsEqual(jm.metrics, want.metrics, 'renderJson metrics');
+    for (const r of [pgm, m, raw]) r.free();
+    passed++;
+  } catch (e) {
+    failures.push(`${job.id}: ${e.message}`);
+  }
+}
+for (const f of fonts.values()) f.free();
+const ms = performance.now() - t0;
+
+// Memory: free() drops a font from the engine, and so does the FinalizationRegistry once a Font
+// is garbage (checked when run with --expose-gc, as `make test-web` does).
+try {
+  const before = cacheStats().fonts;
+  const f = Font.default();
+  assert.equal(cacheStats().fonts, before + 1);
+  f.free();
+  assert.equal(cacheStats().fonts, before, 'free() drops the font');
+  if (globalThis.gc) {
+    (() => { for (let i = 0; i < 5; i++) Font.default(); })();
+    let now = cacheStats().fonts;
+    for (let i = 0; i < 50 && now > before; i++) {
+      globalThis.gc();
+      await new Promise((r) => setTimeout(r, 10));
+      now = cacheStats().fonts;
+    }
+    assert.equal(now, before, 'unreachable Fonts are dropped by the FinalizationRegistry');
+  } else {
+    console.log('note: run with --expose-gc to check the FinalizationRegistry');
+  }
+  passed++;
+} catch (e) {
+  failures.push(`memory: ${e.message}`);
+}
+for (const f of failures) console.log(`FAIL ${f}`);
+console.log(`haforu-web ${version()} node parity: ${passed} passed, ${failures.length} failed (${cases.length} golden cases + memory, ${ms.toFixed(0)} ms)`);
+const missing = Object.keys(parity).filter((id) => !cases.some((c) => c.id === id));
+if (missing.length) console.log(`note: parity.json ids without a case: ${missing.join(', ')}`);
+process.exit(failures.length || passed === 0 ? 1 : 0);
