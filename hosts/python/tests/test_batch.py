@@ -20,20 +20,57 @@ def results(spec: Any, **kw: Any) -> List[Dict[str, Any]]:
     [
         "",
         "   \n\n",
-        "{not json at all",
         "{\n  \"version\": \"1.0\",\n  \"jobs\": [\n",
         '{"version": "2.0", "jobs": [{"id": "a"}]}',
         '{"version": 1.0, "jobs": [{"id": "a"}]}',
         '{"version": "1.0", "jobs": []}',
+        '{"version": "1.0", "jobs": {}}',
         '{"version": "1.0"}',
         '{"jobs": [{"id": "a"}]}',
-        "[1, 2, 3]",
-        "hello",
+        b'{"version": "1.0", "jobs": [{"id": "\xff"}]}',
     ],
 )
-def test_invalid_envelope_raises_value_error_at_call(spec: str) -> None:
-    with pytest.raises(ValueError):
+def test_invalid_envelope_raises_value_error_at_call(spec: Any) -> None:
+    with pytest.raises(ValueError) as e:
         haforu.process_jobs(spec)  # raised before iteration starts
+    # The engine's verdict (haforu_split), not a Python re-implementation of it.
+    assert isinstance(e.value, haforu.InvalidJobError)
+    assert e.value.kind in ("bad_json", "bad_job") and e.value.job_id == "batch"
+
+
+@pytest.mark.parametrize(
+    "spec, needle, kind",
+    [
+        ('{"version": "2.0", "jobs": [{"id": "a"}]}', '"2.0"', "bad_job"),
+        ('{"version": "1.0", "jobs": []}', "empty", "bad_job"),
+        ('{"jobs": [{"id": "a"}]}', "version", "bad_job"),
+        ('{"version": "1.0"}', "jobs", "bad_job"),
+        ("\n \n", "no jobs", "bad_job"),
+        ('{\n"version": "1.0",\n"jobs": [\n', "not valid JSON", "bad_json"),
+        (b"\xff\xfe", "UTF-8", "bad_json"),
+    ],
+)
+def test_envelope_errors_carry_the_engine_message(spec: Any, needle: str, kind: str) -> None:
+    from haforu._envelope import parse_envelope
+    from haforu._renderer import Renderer
+
+    r = Renderer()
+    status, out = r.split(spec.encode() if isinstance(spec, str) else spec)
+    r.close()
+    assert status == 1
+    engine = json.loads(out)
+    with pytest.raises(haforu.InvalidJobError) as e:
+        parse_envelope(spec)
+    assert str(e.value) == engine["error"] and needle in str(e.value)
+    assert e.value.kind == engine["error_kind"] == kind
+
+
+@pytest.mark.parametrize("spec", ["{not json at all", "[1, 2, 3]", "hello"])
+def test_text_that_is_not_a_batch_object_is_jsonl(spec: str) -> None:
+    """As for the engine (and the CLI): one bad JSONL line is one error result, not an error."""
+    out = results(spec)
+    assert len(out) == 1 and out[0]["id"] == "line-1" and out[0]["status"] == "error"
+    assert out[0]["error_kind"] in ("bad_json", "bad_job")
 
 
 def test_batch_object_and_jsonl_give_same_results() -> None:
@@ -111,28 +148,73 @@ def test_timeout_in_batch() -> None:
     assert out["fast"]["status"] == "success" or out["fast"]["error_kind"] == "resource_limit"
 
 
-def test_python_envelope_matches_engine_split() -> None:
-    """The Python envelope parser must agree with the engine's haforu_split."""
-    from haforu._envelope import parse_envelope
+SPLIT_SPECS = [
+    json.dumps({"version": "1.0", "jobs": [job("a"), job("b", text="ü\u2028x")]}),
+    dumps(job("a")) + "\n\n" + dumps(job("b")) + "\r\n" + "{bad\n",
+    '{"version": "1.0", "jobs": [{"id": "x", "n": 1.5e3}, 42]}',
+    "\n  \n" + dumps(job("c")) + "  \n\t\n" + dumps(job("d", text="a\u2028b")) + "\n",
+    "hello\n\n[1]\n",
+    dumps(job("one")),
+]
+
+
+def _engine_jobs(spec: str) -> List[Any]:
     from haforu._renderer import Renderer
 
     r = Renderer()
-    specs = [
-        json.dumps({"version": "1.0", "jobs": [job("a"), job("b", text="ü\u2028x")]}),
-        dumps(job("a")) + "\n\n" + dumps(job("b")) + "\r\n" + "{bad\n",
-        '{"version": "1.0", "jobs": [{"id": "x", "n": 1.5e3}]}',
-    ]
-    for spec in specs:
-        status, out = r.split_check(spec.encode())
-        assert status == 0
-        engine = [(int(n), json.loads(t) if t.startswith("{") and not t.startswith("{bad") else t)
-                  for n, t in (line.split("\t", 1) for line in out.decode().split("\n") if line)]
-        count, it = parse_envelope(spec)
-        ours = [(n, json.loads(t) if t.startswith("{") and not t.startswith("{bad") else t) for n, t in it]
-        assert ours == engine and count == len(engine)
-    for bad in ('{"version": "2.0", "jobs": [{"id": "a"}]}', '{"version": "1.0", "jobs": []}'):
-        status, _ = r.split_check(bad.encode())
-        assert status == 1
-        with pytest.raises(ValueError):
-            parse_envelope(bad)
+    status, out = r.split(spec.encode())
     r.close()
+    assert status == 0
+    return [(int(n), t) for n, t in (line.split("\t", 1) for line in out.decode().split("\n") if line)]
+
+
+@pytest.mark.parametrize("spec", SPLIT_SPECS)
+def test_envelope_jobs_are_the_engine_split(spec: str) -> None:
+    """Line numbers and job texts come from haforu_split as they are."""
+    from haforu._envelope import parse_envelope
+
+    engine = _engine_jobs(spec)
+    count, it = parse_envelope(spec)
+    assert list(it) == engine and count == len(engine)
+
+
+def test_envelope_line_numbers_from_the_engine() -> None:
+    from haforu._envelope import parse_envelope
+
+    _, it = parse_envelope(SPLIT_SPECS[1])
+    assert [n for n, _ in it] == [1, 3, 4]
+    _, it = parse_envelope(SPLIT_SPECS[2])
+    assert list(it) == [(1, '{"id":"x","n":1500.0}'), (2, "42")]
+
+
+@pytest.mark.parametrize("spec", [s for s in SPLIT_SPECS if not s.lstrip().startswith('{"version"')])
+def test_lazy_jsonl_walk_matches_engine_split(spec: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large JSONL is walked in Python (no copy in a wasm heap); it must give what the engine gives."""
+    from haforu import _envelope
+
+    engine = _engine_jobs(spec)
+    monkeypatch.setattr(_envelope, "LAZY_MIN_BYTES", 0)
+    monkeypatch.setattr(_envelope, "_engine_split", None)  # the engine must not be asked
+    if spec == SPLIT_SPECS[-1]:  # one line: might be a batch object, so the engine decides
+        assert not _envelope._surely_jsonl(spec)
+        return
+    for data in (spec, spec.encode()):
+        count, it = _envelope.parse_envelope(data)
+        assert list(it) == engine and count == len(engine)
+
+
+def test_lazy_path_leaves_batch_objects_to_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    from haforu import _envelope
+
+    monkeypatch.setattr(_envelope, "LAZY_MIN_BYTES", 0)
+    pretty = json.dumps({"version": "1.0", "jobs": [job("a"), job("b")]}, indent=2)
+    assert not _envelope._surely_jsonl(pretty)
+    count, it = _envelope.parse_envelope(pretty)
+    assert count == 2 and [n for n, _ in it] == [1, 2]
+    with pytest.raises(ValueError, match="1.0"):
+        _envelope.parse_envelope('{"version": "2.0",\n "jobs": [{"id": "a"}]}\n')
+    # a one-line batch object followed by another line is JSONL for the engine as well
+    spec = '{"version": "1.0", "jobs": []}\n' + dumps(job("z")) + "\n"
+    assert _envelope._surely_jsonl(spec)
+    assert [n for n, _ in _envelope.parse_envelope(spec)[1]] == [1, 2]
+    assert [n for n, _ in _engine_jobs(spec)] == [1, 2]

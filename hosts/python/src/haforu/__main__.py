@@ -14,7 +14,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, TextIO
 from . import __version__
 from ._envelope import parse_envelope
 from ._runtime import cache_dir, default_font_path, get_runtime, wasm_path, wasmtime_version
-from .batch import default_workers, process_jobs
+from .batch import default_workers, start_jobs
 from .errors import HaforuError
 from .session import StreamingSession
 
@@ -67,8 +67,7 @@ class _Progress:
 def cmd_batch(args: argparse.Namespace) -> int:
     text = _read_input(args.input)
     try:
-        total, _ = parse_envelope(text)
-        results = process_jobs(
+        total, results = start_jobs(
             text, max_fonts=args.max_fonts, workers=args.workers, base_dir=args.base_dir,
             timeout_ms=args.timeout_ms, memory_limit_mb=args.memory_limit_mb,
         )

@@ -283,6 +283,11 @@ class Renderer:
             "wasm_memory_bytes": inst.memory_size(),
         }
 
-    def split_check(self, spec: bytes) -> Tuple[int, bytes]:
-        """``haforu_split`` (used by tests to compare with the Python envelope parser)."""
-        return self.inst.split(spec)
+    def split(self, spec: bytes) -> Tuple[int, bytes]:
+        """``haforu_split``: ``(status, JSON)``, the JSON being ``N<TAB>JOB`` lines or (status 1)
+        the envelope's error result. A trap raises the matching HaforuError."""
+        try:
+            return self.inst.split(spec)
+        except Trapped as t:
+            self._after_trap(t)
+            raise error_for_kind(t.kind, f"splitting the job list: {self._trap_text(t)}") from None

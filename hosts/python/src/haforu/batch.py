@@ -10,7 +10,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 from ._envelope import JobIter, parse_envelope
 from ._renderer import Renderer
 
-__all__ = ["process_jobs", "default_workers"]
+__all__ = ["process_jobs", "start_jobs", "default_workers"]
 
 #: Jobs handed to a worker thread at a time: amortises queue hand-offs (~5 µs each).
 _CHUNK = 16
@@ -41,14 +41,28 @@ def process_jobs(
     JSONL) and yield one result JSON string per job, in completion order (each carries its
     ``id``). A bad job yields an error result; it never stops the batch.
 
-    Raises ValueError at once (before any job runs) for invalid JSON, a wrong ``version`` or an
-    empty job list.
+    Raises ValueError at once (before any job runs) for an invalid envelope, as the engine's
+    ``haforu_split`` judges it: a malformed batch object, a wrong ``version``, an empty job list.
 
     ``workers``: number of engine instances rendering in parallel threads (each has its own
     wasmtime Store; wasm runs with the GIL released). ``None`` means one per available CPU;
     ``1`` renders in the calling thread. Results are streamed: memory stays bounded whatever the
     number of jobs.
     """
+    return start_jobs(spec_json, max_fonts=max_fonts, workers=workers, base_dir=base_dir,
+                      timeout_ms=timeout_ms, memory_limit_mb=memory_limit_mb)[1]
+
+
+def start_jobs(
+    spec_json: Union[str, bytes],
+    *,
+    max_fonts: int = 512,
+    workers: Optional[int] = None,
+    base_dir: Union[str, "os.PathLike[str]", None] = None,
+    timeout_ms: Optional[int] = None,
+    memory_limit_mb: Optional[int] = None,
+) -> Tuple[int, Iterator[str]]:
+    """``process_jobs`` plus the number of jobs, from the same (single) envelope split."""
     count, jobs = parse_envelope(spec_json)
     n = default_workers() if workers is None else int(workers)
     if n < 1:
@@ -60,8 +74,8 @@ def process_jobs(
     # Build the first renderer now so that bad options fail at the call, not at first next().
     first = Renderer(**opts)
     if n == 1:
-        return _run_inline(first, jobs)
-    return _run_threads(first, jobs, n, opts)
+        return count, _run_inline(first, jobs)
+    return count, _run_threads(first, jobs, n, opts)
 
 
 def _run_inline(renderer: Renderer, jobs: JobIter) -> Iterator[str]:
