@@ -111,7 +111,13 @@ pub extern "C" fn haforu_alloc(len: i32) -> i32 {
     if len == 0 || len > haforu::limits::MAX_JOB_JSON_BYTES {
         return 0;
     }
-    let buf = vec![0u8; len].into_boxed_slice();
+    // Out of memory (e.g. a host's memory cap) answers 0 instead of aborting the instance.
+    let mut v = Vec::new();
+    if v.try_reserve_exact(len).is_err() {
+        return 0;
+    }
+    v.resize(len, 0u8);
+    let buf = v.into_boxed_slice();
     let ptr = buf.as_ptr() as usize;
     with(|s| s.buffers.insert(ptr, buf));
     ptr as i32
