@@ -153,16 +153,7 @@ pub fn run(rt: Arc<Runtime>, opts: Options) -> i32 {
                         }
                     }
                     Item::TooLong(n) => {
-                        let o = Outcome::error(
-                            &format!("line-{n}"),
-                            ErrorKind::LimitExceeded,
-                            &format!(
-                                "job line-{n}: the line is longer than {} bytes",
-                                input::LINE_BYTES_MAX
-                            ),
-                            None,
-                            Instant::now(),
-                        );
+                        let o = line_too_long(n);
                         let _ = reader_done_tx.send(Done {
                             seq,
                             line: o.json,
@@ -438,16 +429,7 @@ pub fn stream(rt: Arc<Runtime>) -> i32 {
         };
         let o = match item {
             Item::Job(n, text) => worker.run_job(&text, n, 0),
-            Item::TooLong(n) => Outcome::error(
-                &format!("line-{n}"),
-                ErrorKind::LimitExceeded,
-                &format!(
-                    "job line-{n}: the line is longer than {} bytes",
-                    input::LINE_BYTES_MAX
-                ),
-                None,
-                Instant::now(),
-            ),
+            Item::TooLong(n) => line_too_long(n),
         };
         any_error |= !o.ok;
         if out
@@ -464,6 +446,20 @@ pub fn stream(rt: Arc<Runtime>) -> i32 {
     } else {
         exit::OK
     }
+}
+
+/// The error result for an input line over the host's line limit (its id is `line-N`).
+fn line_too_long(n: u32) -> Outcome {
+    Outcome::error(
+        &format!("line-{n}"),
+        ErrorKind::LimitExceeded,
+        &format!(
+            "job line-{n}: the line is longer than {} bytes",
+            input::LINE_BYTES_MAX
+        ),
+        None,
+        Instant::now(),
+    )
 }
 
 #[cfg(test)]
