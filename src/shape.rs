@@ -46,7 +46,7 @@ pub fn parse_feature(s: &str) -> Result<Feature, Error> {
 }
 
 /// What a shaping plan depends on besides the instance.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub(crate) struct PlanKey {
     direction: harfrust::Direction,
     script: Option<Script>,
@@ -99,25 +99,29 @@ impl Shaper {
         for f in &text.features {
             features.push(parse_feature(f)?);
         }
-        let key = PlanKey {
-            direction: buffer.direction(),
-            script: buffer.script(),
-            language: buffer.language().cloned(),
-            features: text.features.clone(),
-        };
-        let plan_index = match inst.plans.iter().position(|(k, _)| *k == key) {
+        // Look the plan up by reference; the key is only built (and its strings cloned) when a
+        // new plan is made.
+        let (direction, script, language) =
+            (buffer.direction(), buffer.script(), buffer.language());
+        let found = inst.plans.iter().position(|(k, _)| {
+            k.direction == direction
+                && k.script == script
+                && k.language.as_ref() == language
+                && k.features == text.features
+        });
+        let plan_index = match found {
             Some(i) => i,
             None => {
-                let plan = ShapePlan::new(
-                    &inst.font,
-                    key.direction,
-                    key.script,
-                    key.language.as_ref(),
-                    &features,
-                );
+                let plan = ShapePlan::new(&inst.font, direction, script, language, &features);
                 if inst.plans.len() >= limits::MAX_PLANS_PER_INSTANCE {
                     inst.plans.remove(0);
                 }
+                let key = PlanKey {
+                    direction,
+                    script,
+                    language: language.cloned(),
+                    features: text.features.clone(),
+                };
                 inst.plans.push((key, plan));
                 inst.plans.len() - 1
             }
