@@ -18,12 +18,9 @@ __version__ = "0.1.0"
 
 
 def is_available() -> bool:
-    """True if the engine loads and answers on this machine (haforu 2.x probe)."""
-    try:
-        with StreamingSession(1) as s:
-            return s.ping()
-    except Exception:
-        return False
+    """True if the engine loads and answers on this machine (haforu 2.x probe; the same as the
+    classmethod ``StreamingSession.is_available()``). Never raises."""
+    return StreamingSession.is_available()
 
 
 __all__ = [

@@ -24,15 +24,29 @@ would reject the envelope, the lazy walk passes the line on and it becomes a ``b
 
 from __future__ import annotations
 
+import itertools
 import json
-from typing import Iterator, List, Tuple, Union
+from typing import IO, Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from ._renderer import Renderer
-from .errors import error_for_kind
+from .errors import InvalidJobError, error_for_kind
 
-__all__ = ["parse_envelope", "JobIter", "LAZY_MIN_BYTES"]
+__all__ = ["parse_envelope", "parse_jobs", "job_text", "JobIter", "AnyJobIter", "JobSource", "LAZY_MIN_BYTES", "ACCEPTED"]
 
 JobIter = Iterator[Tuple[int, str]]
+#: Jobs of any accepted source: text lines, serialised dicts, or bytes passed on as they are.
+AnyJobIter = Iterator[Tuple[int, Union[str, bytes]]]
+
+#: What a job list may be (the Python API's input types; see :func:`parse_jobs`).
+JobSource = Union[
+    str, bytes, bytearray, Mapping[str, Any], Iterable[Union[str, bytes, Mapping[str, Any]]], "IO[str]", "IO[bytes]"
+]
+
+#: The accepted input, as TypeErrors spell it out.
+ACCEPTED = (
+    "a job list as str or bytes (a batch object or JSONL), a dict (a batch object or one job), "
+    "a list or iterator of job dicts or JSON strings, or a text file object (one job per line)"
+)
 
 #: Input at least this long (in bytes or characters) is walked lazily when it is surely JSONL.
 LAZY_MIN_BYTES = 8 << 20
@@ -125,3 +139,115 @@ def parse_envelope(spec: Union[str, bytes, bytearray]) -> Tuple[int, JobIter]:
         raise TypeError(f"the job list must be str or bytes, not {type(spec).__name__}")
     jobs = _engine_split(data)
     return len(jobs), iter(jobs)
+
+
+def job_text(job: object, where: str) -> Union[str, bytes]:
+    """One job of a list as JSON text: a dict is serialised (compact, UTF-8), str and bytes are
+    passed on as they are (the engine reports bad JSON as an error result). Anything else is a
+    TypeError naming ``where`` (e.g. ``"job 3 of the list"``)."""
+    if isinstance(job, str):
+        return job
+    if isinstance(job, (bytes, bytearray, memoryview)):
+        return bytes(job)
+    if isinstance(job, Mapping):
+        try:
+            return json.dumps(job, separators=(",", ":"), ensure_ascii=False)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{where} is a dict that is not JSON-serialisable: {exc}") from None
+    raise TypeError(f"{where} must be a job dict or a JSON string (str or bytes), not {type(job).__name__}")
+
+
+def _items(items: Iterable[object]) -> AnyJobIter:
+    for n, job in enumerate(items, 1):
+        yield n, job_text(job, f"job {n} of the list")
+
+
+def _file_lines(first_no: int, first: Union[str, bytes], rest: Iterator[Any]) -> AnyJobIter:
+    """The non-blank lines of a file object, trimmed, numbered from 1 (as for JSONL text)."""
+    yield first_no, first
+    for n, line in enumerate(rest, first_no + 1):
+        job = _strip_line(line, n)
+        if job:
+            yield n, job
+
+
+def _strip_line(line: object, n: int) -> Union[str, bytes]:
+    if isinstance(line, str):
+        return line.strip(_WS)
+    if isinstance(line, (bytes, bytearray)):
+        return bytes(line).strip()
+    raise TypeError(f"line {n} of the job file is {type(line).__name__}, not str or bytes")
+
+
+def _from_file(f: Any, allow_empty: bool) -> Tuple[Optional[int], AnyJobIter]:
+    """A file object: one job per line, read lazily. A file that holds a batch object instead
+    (its first non-blank line is an incomplete JSON object, or an object with ``jobs`` or
+    ``version``) is read whole and split like text."""
+    lines = iter(f)
+    for n, line in enumerate(lines, 1):
+        first = _strip_line(line, n)
+        if not first:
+            continue
+        if _opens_batch(first):
+            rest = list(lines)
+            try:
+                if isinstance(first, bytes):
+                    return parse_envelope(first + b"\n" + b"".join(rest))
+                return parse_envelope(first + "\n" + "".join(rest))
+            except TypeError:
+                raise TypeError("a job file must yield lines of one type, str or bytes") from None
+        return None, _file_lines(n, first, lines)
+    if allow_empty:
+        return 0, iter(())
+    raise InvalidJobError("the job file holds no jobs", "bad_job", job_id="batch")
+
+
+def _opens_batch(first: Union[str, bytes]) -> bool:
+    """True when the first non-blank line of a file starts a batch object rather than a job."""
+    if not (first.startswith("{") if isinstance(first, str) else first.startswith(b"{")):
+        return False
+    try:
+        obj: Any = json.loads(first)
+    except (ValueError, RecursionError):
+        return True  # an object spread over several lines: a pretty-printed batch object
+    return isinstance(obj, dict) and ("jobs" in obj or "version" in obj)
+
+
+def parse_jobs(spec: object, api: str, *, allow_empty: bool = False) -> Tuple[Optional[int], AnyJobIter]:
+    """Any accepted job list as ``(job_count or None when not known yet, iterator of (line_no,
+    job_text))``; ``api`` names the caller in errors.
+
+    - ``str``/``bytes``: a batch object or JSONL, split by the engine (:func:`parse_envelope`).
+    - a ``dict``: a batch object ``{"version": "1.0", "jobs": [...]}`` or one job.
+    - a list/tuple (or any iterable, including generators): one job per item, each a dict or a
+      JSON string; items are serialised lazily, job ``n`` gets ``line-n`` when it has no id.
+    - a file object (anything with ``read``): one job per line, read lazily.
+
+    Raises InvalidJobError (a ValueError) for an invalid envelope or, unless ``allow_empty``, no
+    job at all; TypeError for any other type.
+    """
+    if isinstance(spec, (str, bytes, bytearray)):
+        return parse_envelope(spec)
+    if isinstance(spec, Mapping):
+        return parse_envelope(job_text(spec, f"the {api}() argument"))
+    if hasattr(spec, "read") and hasattr(spec, "__iter__"):
+        return _from_file(spec, allow_empty)
+    if isinstance(spec, (list, tuple)):
+        if not spec and not allow_empty:
+            raise InvalidJobError("the job list is empty", "bad_job", job_id="batch")
+        for n, job in enumerate(spec, 1):  # type errors at the call, not half-way through
+            if not isinstance(job, (str, bytes, bytearray, memoryview, Mapping)):
+                job_text(job, f"job {n} of the list")
+        return len(spec), _items(spec)
+    if isinstance(spec, Iterable) and not isinstance(spec, memoryview):
+        it = iter(spec)
+        try:
+            first = next(it)
+        except StopIteration:
+            if allow_empty:
+                return 0, iter(())
+            raise InvalidJobError("the job iterator yielded no jobs", "bad_job", job_id="batch") from None
+        if not isinstance(first, Mapping):
+            job_text(first, "job 1 of the list")
+        return None, _items(itertools.chain((first,), it))
+    raise TypeError(f"{api}() takes {ACCEPTED}; got {type(spec).__name__}")

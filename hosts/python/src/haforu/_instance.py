@@ -21,7 +21,7 @@ from wasmtime import _bindings as _ffi  # the ctypes bindings that wasmtime-py i
 
 from ._runtime import EPOCH_TICK_MS, Runtime
 
-__all__ = ["WasmInstance", "Trapped", "ABI_VERSION", "FLAG_DATA_OUT_OF_BAND"]
+__all__ = ["WasmInstance", "Trapped", "ABI_VERSION", "FLAG_DATA_OUT_OF_BAND", "check_max_fonts", "check_max_glyphs"]
 
 #: The ABI version this host speaks (wasm/README.md); other values are refused.
 ABI_VERSION = 1
@@ -66,9 +66,34 @@ _EXPORTS = (
     "haforu_split",
     "haforu_info",
     "haforu_cache_clear",
+    "haforu_cache_config",
 )
 
+#: Largest value an i32 argument of ``haforu_cache_config`` can carry.
+_I32_MAX = (1 << 31) - 1
+
 FontKey = Union[Tuple[str, str], Tuple[str, bytes]]
+
+
+def check_max_fonts(value: object, name: str = "max_fonts") -> int:
+    """``value`` as a font-cache capacity (an int of at least 1), else TypeError/ValueError."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int (fonts kept registered), not {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1")
+    return value
+
+
+def check_max_glyphs(value: object, name: str = "max_glyphs") -> Optional[int]:
+    """``value`` as a glyph-cache capacity: None (engine default) or an int >= 0 (0 = off)."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int (glyphs cached; 0 turns the cache off) or None, "
+                        f"not {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must be 0 (cache off) or more")
+    return value
 
 
 class Trapped(Exception):
@@ -99,15 +124,19 @@ class WasmInstance:
         runtime: Runtime,
         *,
         max_fonts: int = 512,
+        max_glyphs: Optional[int] = None,
         timeout_ms: Optional[int] = None,
         memory_limit_bytes: Optional[int] = None,
     ) -> None:
-        if max_fonts < 1:
-            raise ValueError("max_fonts must be at least 1")
+        max_fonts = check_max_fonts(max_fonts)
+        max_glyphs = check_max_glyphs(max_glyphs)
         if timeout_ms is not None and not runtime.epoch:
             raise ValueError("a timeout needs a runtime compiled with epoch interruption")
         self.runtime = runtime
         self.max_fonts = max_fonts
+        #: The glyph coverage cache's capacity in glyphs (0: off), or None for the engine's
+        #: default (no count cap, only its byte budget). Applied again after every rebuild.
+        self.max_glyphs = max_glyphs
         self.timeout_ms = timeout_ms
         self.memory_limit_bytes = memory_limit_bytes
         self._deadline_ticks = 0
@@ -171,11 +200,14 @@ class WasmInstance:
         self._f_split = funcs["haforu_split"]
         self._f_info = funcs["haforu_info"]
         self._f_cache_clear = funcs["haforu_cache_clear"]
+        self._f_cache_config = funcs["haforu_cache_config"]
         self._f_abi = funcs["haforu_abi_version"]
         self.fonts.clear()
         self._in_ptr = 0
         self._in_cap = 0
         self._ensure_input(_MIN_INPUT_CAPACITY)
+        if self.max_glyphs is not None:
+            self.cache_config(self.max_glyphs, -1)
 
     def rebuild(self) -> None:
         """Throw the instance away (its heap may be inconsistent after a trap) and start afresh.
@@ -337,6 +369,30 @@ class WasmInstance:
 
     def cache_clear(self) -> None:
         self._call(self._f_cache_clear, 0)
+
+    def cache_config(self, max_glyphs: int, max_bytes: int) -> int:
+        """``haforu_cache_config``: bound the glyph coverage cache to ``max_glyphs`` glyphs (0 =
+        off) and ``max_bytes`` bytes; a negative value keeps that bound. Values above the i32
+        range are clamped (the engine caps its byte budget anyway)."""
+        g = min(max_glyphs, _I32_MAX) & 0xFFFFFFFF
+        b = min(max_bytes, _I32_MAX) & 0xFFFFFFFF
+        return self._call(self._f_cache_config, 2, g, b)
+
+    def set_max_glyphs(self, max_glyphs: int) -> None:
+        """Set (and remember across rebuilds) the glyph cache's capacity in glyphs; 0 = off."""
+        n = check_max_glyphs(max_glyphs)
+        assert n is not None
+        self.cache_config(n, -1)
+        self.max_glyphs = n
+
+    def set_max_fonts(self, max_fonts: int) -> None:
+        """Resize the font LRU: fonts beyond the new capacity are dropped from the engine now
+        (least recently used first)."""
+        n = check_max_fonts(max_fonts)
+        while len(self.fonts) > n:
+            self._drop(next(iter(self.fonts)))
+            self.font_evictions += 1
+        self.max_fonts = n
 
     # -- fonts ---------------------------------------------------------------------------------
 

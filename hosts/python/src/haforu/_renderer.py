@@ -63,6 +63,7 @@ class Renderer:
         self,
         *,
         max_fonts: int = 512,
+        max_glyphs: Optional[int] = None,
         timeout_ms: Optional[int] = None,
         memory_limit_mb: Optional[int] = None,
         base_dir: Union[str, "os.PathLike[str]", None] = None,
@@ -77,6 +78,7 @@ class Renderer:
             self.inst = WasmInstance(
                 runtime,
                 max_fonts=max_fonts,
+                max_glyphs=max_glyphs,
                 timeout_ms=timeout_ms,
                 memory_limit_bytes=memory_limit_mb * 1024 * 1024 if memory_limit_mb is not None else None,
             )
@@ -275,6 +277,7 @@ class Renderer:
             "fonts_registered": len(inst.fonts),
             "font_bytes": inst.font_bytes_registered(),
             "max_fonts": inst.max_fonts,
+            "max_glyphs": inst.max_glyphs,
             "font_hits": inst.font_hits,
             "font_misses": inst.font_misses,
             "font_evictions": inst.font_evictions,

@@ -7,7 +7,8 @@ import queue
 import threading
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
-from ._envelope import JobIter, parse_envelope
+from ._envelope import AnyJobIter, JobSource, parse_jobs
+from ._instance import check_max_fonts, check_max_glyphs
 from ._renderer import Renderer
 
 __all__ = ["process_jobs", "start_jobs", "default_workers"]
@@ -29,56 +30,84 @@ def default_workers() -> int:
 
 
 def process_jobs(
-    spec_json: Union[str, bytes],
+    spec_json: JobSource,
     *,
-    max_fonts: int = 512,
+    max_fonts: Optional[int] = 512,
+    max_glyphs: Optional[int] = None,
     workers: Optional[int] = None,
     base_dir: Union[str, "os.PathLike[str]", None] = None,
     timeout_ms: Optional[int] = None,
     memory_limit_mb: Optional[int] = None,
 ) -> Iterator[str]:
-    """Run every job of ``spec_json`` (a batch object ``{"version": "1.0", "jobs": [...]}`` or
-    JSONL) and yield one result JSON string per job, in completion order (each carries its
-    ``id``). A bad job yields an error result; it never stops the batch.
+    """Run every job of ``spec_json`` and yield one result JSON string per job, in completion
+    order (each carries its ``id``). A bad job yields an error result; it never stops the batch.
 
-    Raises ValueError at once (before any job runs) for an invalid envelope, as the engine's
-    ``haforu_split`` judges it: a malformed batch object, a wrong ``version``, an empty job list.
+    ``spec_json`` may be a job list as ``str``/``bytes`` (a batch object ``{"version": "1.0",
+    "jobs": [...]}`` or JSONL), a ``dict`` (a batch object or one job), a list or iterator of
+    job dicts or JSON strings (job ``n`` without an id gets ``line-n``), or a text file object
+    (one job per line, read lazily). Any other type raises TypeError.
+
+    Raises ValueError (:class:`~haforu.InvalidJobError`) at once, before any job runs, for an
+    invalid envelope as the engine's ``haforu_split`` judges it: a malformed batch object, a
+    wrong ``version``, an empty job list.
 
     ``workers``: number of engine instances rendering in parallel threads (each has its own
     wasmtime Store; wasm runs with the GIL released). ``None`` means one per available CPU;
     ``1`` renders in the calling thread. Results are streamed: memory stays bounded whatever the
-    number of jobs.
+    number of jobs. ``max_fonts`` (fonts kept registered; ``None`` = 512) and ``max_glyphs`` (the
+    engine's glyph coverage cache, in glyphs; ``0`` turns it off; ``None`` keeps the engine's
+    default, a 32 MiB budget with no count cap) apply to each worker.
     """
-    return start_jobs(spec_json, max_fonts=max_fonts, workers=workers, base_dir=base_dir,
-                      timeout_ms=timeout_ms, memory_limit_mb=memory_limit_mb)[1]
+    opts = _options(max_fonts, max_glyphs, timeout_ms, memory_limit_mb, base_dir)
+    count, jobs = parse_jobs(spec_json, "process_jobs")
+    return _start(count, jobs, workers, opts)
 
 
 def start_jobs(
-    spec_json: Union[str, bytes],
+    spec_json: JobSource,
     *,
-    max_fonts: int = 512,
+    max_fonts: Optional[int] = 512,
+    max_glyphs: Optional[int] = None,
     workers: Optional[int] = None,
     base_dir: Union[str, "os.PathLike[str]", None] = None,
     timeout_ms: Optional[int] = None,
     memory_limit_mb: Optional[int] = None,
 ) -> Tuple[int, Iterator[str]]:
-    """``process_jobs`` plus the number of jobs, from the same (single) envelope split."""
-    count, jobs = parse_envelope(spec_json)
+    """``process_jobs`` plus the number of jobs, from the same (single) envelope split (an
+    iterator or file of jobs is read whole first, to count it)."""
+    opts = _options(max_fonts, max_glyphs, timeout_ms, memory_limit_mb, base_dir)
+    count, jobs = parse_jobs(spec_json, "start_jobs")
+    if count is None:
+        listed = list(jobs)
+        count, jobs = len(listed), iter(listed)
+    return count, _start(count, jobs, workers, opts)
+
+
+def _options(max_fonts: Optional[int], max_glyphs: Optional[int], timeout_ms: Optional[int],
+             memory_limit_mb: Optional[int], base_dir: Union[str, "os.PathLike[str]", None]) -> Dict[str, Any]:
+    return dict(
+        max_fonts=check_max_fonts(512 if max_fonts is None else max_fonts),
+        max_glyphs=check_max_glyphs(max_glyphs),
+        timeout_ms=timeout_ms,
+        memory_limit_mb=memory_limit_mb,
+        base_dir=base_dir,
+    )
+
+
+def _start(count: Optional[int], jobs: AnyJobIter, workers: Optional[int], opts: Dict[str, Any]) -> Iterator[str]:
     n = default_workers() if workers is None else int(workers)
     if n < 1:
         raise ValueError("workers must be at least 1")
-    n = min(n, count)
-    opts: Dict[str, Any] = dict(
-        max_fonts=max_fonts, timeout_ms=timeout_ms, memory_limit_mb=memory_limit_mb, base_dir=base_dir
-    )
+    if count is not None:
+        n = max(1, min(n, count))
     # Build the first renderer now so that bad options fail at the call, not at first next().
     first = Renderer(**opts)
     if n == 1:
-        return count, _run_inline(first, jobs)
-    return count, _run_threads(first, jobs, n, opts)
+        return _run_inline(first, jobs)
+    return _run_threads(first, jobs, n, opts)
 
 
-def _run_inline(renderer: Renderer, jobs: JobIter) -> Iterator[str]:
+def _run_inline(renderer: Renderer, jobs: AnyJobIter) -> Iterator[str]:
     try:
         for line_no, job in jobs:
             yield renderer.render_json(job, line_no)
@@ -94,8 +123,8 @@ class _WorkerFailure:
 _DONE = object()
 
 
-def _run_threads(first: Renderer, jobs: JobIter, n: int, opts: Dict[str, Any]) -> Iterator[str]:
-    in_q: "queue.Queue[Optional[List[Tuple[int, str]]]]" = queue.Queue(maxsize=n * _IN_FLIGHT_PER_WORKER)
+def _run_threads(first: Renderer, jobs: AnyJobIter, n: int, opts: Dict[str, Any]) -> Iterator[str]:
+    in_q: "queue.Queue[Optional[List[Tuple[int, Union[str, bytes]]]]]" = queue.Queue(maxsize=n * _IN_FLIGHT_PER_WORKER)
     out_q: "queue.Queue[object]" = queue.Queue(maxsize=n * _IN_FLIGHT_PER_WORKER)
     stop = threading.Event()
 
@@ -140,7 +169,7 @@ def _run_threads(first: Renderer, jobs: JobIter, n: int, opts: Dict[str, Any]) -
 
     def feeder() -> None:
         try:
-            chunk: List[Tuple[int, str]] = []
+            chunk: List[Tuple[int, Union[str, bytes]]] = []
             for item in jobs:
                 chunk.append(item)
                 if len(chunk) >= _CHUNK:

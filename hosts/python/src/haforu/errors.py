@@ -2,6 +2,10 @@
 
 JSON APIs (``process_jobs``, ``StreamingSession.render``) never raise for a bad job: they return an
 error result. The call-style APIs (``render_to_numpy``, ``metrics``) raise one of these instead.
+
+Every one of them is a ``RuntimeError`` (what haforu 2.x raised, so ``except RuntimeError:``
+handlers written for 2.x keep catching them); ``InvalidJobError`` is also a ``ValueError`` and
+``FontNotFoundError`` a ``FileNotFoundError`` (an ``OSError``).
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ __all__ = [
 ]
 
 
-class HaforuError(Exception):
-    """Base class of every haforu error; ``kind`` is the SPEC ``error_kind`` code."""
+class HaforuError(RuntimeError):
+    """Base class of every haforu error; ``kind`` is the SPEC ``error_kind`` code. A
+    ``RuntimeError``, as haforu 2.x's errors were."""
 
     kind: str
     job_id: Optional[str]
@@ -49,7 +54,7 @@ class InvalidJobError(HaforuError, ValueError):
     """The job is malformed or breaks a limit (kinds ``bad_json``, ``bad_job``, ``limit_exceeded``)."""
 
 
-class RenderError(HaforuError, RuntimeError):
+class RenderError(HaforuError):
     """The job was valid but could not be rendered (``font_parse``, ``resource_limit``, ``internal``...)."""
 
 

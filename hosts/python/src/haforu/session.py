@@ -7,8 +7,10 @@ import os
 import threading
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, Mapping, Optional, Sequence, Tuple, Type, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple, Type, Union
 
+from ._envelope import AnyJobIter, JobSource, job_text, parse_jobs
+from ._instance import check_max_fonts, check_max_glyphs
 from ._renderer import Renderer
 from ._runtime import default_font_path
 from .errors import InvalidJobError
@@ -41,28 +43,47 @@ class StreamingSession:
     own session, or use :func:`haforu.process_jobs` with ``workers``.
 
     Args:
-        max_fonts: fonts kept registered in the engine (least recently used are dropped).
+        cache_size: fonts kept registered in the engine, least recently used dropped first (the
+            haforu 2.x font-cache capacity; positional, as in 2.x; None means 512).
+        max_fonts: the same capacity under its newer name; when not None it overrides
+            ``cache_size``.
+        max_glyphs: capacity of the engine's glyph coverage cache, in glyphs; ``0`` turns the
+            cache off, ``None`` keeps the engine's default (a 32 MiB budget, no count cap).
         timeout_ms: per-job deadline; a job that runs longer yields ``resource_limit``.
         memory_limit_mb: cap on the engine's linear memory; exceeding it yields ``resource_limit``.
         base_dir: when given, font paths are resolved against it and must stay inside it.
-        cache_size: haforu 2.x name of ``max_fonts`` (accepted for porting).
     """
 
     def __init__(
         self,
-        max_fonts: int = 512,
+        cache_size: Optional[int] = 512,
         *,
+        max_fonts: Optional[int] = None,
+        max_glyphs: Optional[int] = 2048,
         timeout_ms: Optional[int] = None,
         memory_limit_mb: Optional[int] = None,
         base_dir: Optional[PathLike] = None,
-        cache_size: Optional[int] = None,
     ) -> None:
-        if cache_size is not None:  # the haforu 2.x name of max_fonts
-            max_fonts = cache_size
+        if max_fonts is None:
+            fonts = check_max_fonts(512 if cache_size is None else cache_size, "cache_size")
+        else:
+            fonts = check_max_fonts(max_fonts)
+        glyphs = check_max_glyphs(max_glyphs)
         self._lock = threading.Lock()
         self._renderer: Optional[Renderer] = Renderer(
-            max_fonts=max_fonts, timeout_ms=timeout_ms, memory_limit_mb=memory_limit_mb, base_dir=base_dir
+            max_fonts=fonts, max_glyphs=glyphs, timeout_ms=timeout_ms, memory_limit_mb=memory_limit_mb,
+            base_dir=base_dir,
         )
+
+    @classmethod
+    def is_available(cls) -> bool:
+        """True if the engine loads and answers on this machine (the haforu 2.x probe; also
+        ``haforu.is_available()``). Never raises."""
+        try:
+            with cls(1, max_glyphs=None) as s:
+                return s.ping()
+        except Exception:
+            return False
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -97,18 +118,32 @@ class StreamingSession:
 
     # -- JSON API ------------------------------------------------------------------------------
 
-    def render(self, job_json: Union[str, bytes]) -> str:
-        """Render one job (SPEC §1 JSON object); return its result JSON. Never raises for a bad
-        job: errors come back as ``"status": "error"`` results with an ``error_kind``."""
+    def render(self, job_json: Union[str, bytes, Mapping[str, Any]]) -> str:
+        """Render one job (SPEC §1 JSON object, as text or as a dict); return its result JSON.
+        Never raises for a bad job: errors come back as ``"status": "error"`` results with an
+        ``error_kind``. Any other argument type raises TypeError."""
+        if not isinstance(job_json, (str, bytes, bytearray, memoryview, Mapping)):
+            raise TypeError(
+                f"render() takes one job as a JSON string (str or bytes) or a dict, not {type(job_json).__name__}"
+            )
+        job = job_text(job_json, "the render() argument")
         with self._lock:
-            return self._r().render_json(job_json)
+            return self._r().render_json(job)
 
-    def render_many(self, jobs: Iterable[Union[str, bytes]]) -> Iterator[str]:
+    def render_many(self, jobs: JobSource) -> Iterator[str]:
         """Render jobs one after another, yielding each result as soon as it is ready (input
-        order). Other threads may use the session between two jobs."""
-        for job in jobs:
+        order). ``jobs``: a list or iterator of job dicts or JSON strings, a text file object (one
+        job per line), or a job list as text or dict as for :func:`haforu.process_jobs`. Type
+        and envelope errors are raised at the call. Other threads may use the session between
+        two jobs."""
+        self._r()
+        _, items = parse_jobs(jobs, "render_many", allow_empty=True)
+        return self._render_iter(items)
+
+    def _render_iter(self, items: AnyJobIter) -> Iterator[str]:
+        for line_no, job in items:
             with self._lock:
-                result = self._r().render_json(job)
+                result = self._r().render_json(job, line_no)
             yield result
 
     # -- native API ----------------------------------------------------------------------------
@@ -120,11 +155,11 @@ class StreamingSession:
         size: float,
         width: int,
         height: int,
-        *,
         variations: Optional[Mapping[str, float]] = None,
         script: Optional[str] = None,
         direction: Optional[str] = None,
         language: Optional[str] = None,
+        *,
         features: Optional[Sequence[str]] = None,
         face_index: int = 0,
         instance: Optional[str] = None,
@@ -132,7 +167,9 @@ class StreamingSession:
     ) -> "npt.NDArray[np.uint8]":
         """Render ``text`` and return the canvas as a new C-contiguous ``uint8`` array of shape
         ``(height, width)``: 0 = full ink, 255 = paper. ``font_path=None`` with no ``font_bytes``
-        uses the bundled default font. Raises a :class:`~haforu.HaforuError` subclass on error."""
+        uses the bundled default font. The first nine parameters may be positional (the haforu
+        2.x order); ``features``, ``face_index``, ``instance`` and ``font_bytes`` are keyword-only.
+        Raises a :class:`~haforu.HaforuError` subclass (a ``RuntimeError``) on error."""
         path = _font_path(font_path, font_bytes, "render_to_numpy")
         with self._lock:
             r = self._r()
@@ -150,11 +187,11 @@ class StreamingSession:
         size: float,
         width: int,
         height: int,
-        *,
         variations: Optional[Mapping[str, float]] = None,
         script: Optional[str] = None,
         direction: Optional[str] = None,
         language: Optional[str] = None,
+        *,
         features: Optional[Sequence[str]] = None,
         face_index: int = 0,
         instance: Optional[str] = None,
@@ -176,16 +213,27 @@ class StreamingSession:
 
     # -- housekeeping --------------------------------------------------------------------------
 
-    def warm_up(self) -> bool:
-        """Register the bundled font and render once, so the first real call pays no start-up
-        cost. Returns True (as haforu 2.x did)."""
-        font = default_font_path()
-        with self._lock:
-            r = self._r()
+    def warm_up(
+        self,
+        font_path: Optional[PathLike] = None,
+        *,
+        text: str = "Haforu",
+        size: float = 600.0,
+        width: int = 128,
+        height: int = 128,
+    ) -> bool:
+        """Register a font and render ``text`` once, so the first real call pays no start-up
+        cost; errors (a missing font...) are raised. ``font_path=None`` warms up with the bundled
+        font (or, in a build without it, just queries the engine). Returns True (as haforu 2.x
+        did)."""
+        if font_path is None:
+            font = default_font_path()
             if font is None:
-                r.info()
+                with self._lock:
+                    self._r().info()
                 return True
-        self.metrics(str(font), "Hamburgefonstiv", 24.0, 200, 40)
+            font_path = str(font)
+        self.metrics(font_path, text, size, width, height)
         return True
 
     def ping(self) -> bool:
@@ -194,12 +242,45 @@ class StreamingSession:
             return self._r().inst.abi_version() == 1
 
     def cache_stats(self) -> Dict[str, Any]:
-        """Host font cache counters plus the engine's own ``cache`` report (``haforu_info``)."""
+        """Cache counters. The haforu 2.x keys: ``capacity``/``font_capacity`` (fonts kept
+        registered), ``entries``/``font_entries`` (fonts registered now), ``glyph_capacity`` (the
+        engine's glyph coverage cache capacity in glyphs; 0 = off, None = no count cap),
+        ``glyph_entries`` and ``glyph_hits``. Also the host's font cache counters
+        (``fonts_registered``, ``font_hits``...) and ``engine``, the engine's own ``cache``
+        report from ``haforu_info``."""
         with self._lock:
             r = self._r()
             stats = r.stats()
-            stats["engine"] = r.info().get("cache", {})
-            return stats
+            engine: Dict[str, Any] = r.info().get("cache", {})
+        glyphs: Dict[str, Any] = engine.get("glyphs", {}) if isinstance(engine.get("glyphs"), dict) else {}
+        capacity = glyphs.get("capacity", stats["max_glyphs"])
+        compat: Dict[str, Any] = {
+            "capacity": stats["max_fonts"],
+            "entries": stats["fonts_registered"],
+            "font_capacity": stats["max_fonts"],
+            "font_entries": stats["fonts_registered"],
+            "glyph_capacity": capacity,
+            "glyph_entries": int(glyphs.get("entries", 0)),
+            "glyph_hits": int(glyphs.get("hits", 0)),
+        }
+        compat.update(stats)
+        compat["engine"] = engine
+        return compat
+
+    def set_cache_size(self, cache_size: int) -> None:
+        """Resize the font cache (the haforu 2.x name): at most ``cache_size`` fonts stay
+        registered; the least recently used beyond it are dropped from the engine now."""
+        with self._lock:
+            self._r().inst.set_max_fonts(check_max_fonts(cache_size, "cache_size"))
+
+    def set_glyph_cache_size(self, max_glyphs: int) -> None:
+        """Set the engine's glyph coverage cache capacity in glyphs (``haforu_cache_config``);
+        ``0`` turns the cache off. Entries beyond it are evicted now. Pixels never change."""
+        n = check_max_glyphs(max_glyphs)
+        if n is None:
+            raise TypeError("set_glyph_cache_size() takes an int (glyphs; 0 turns the cache off), not None")
+        with self._lock:
+            self._r().inst.set_max_glyphs(n)
 
     def info(self) -> Dict[str, Any]:
         """The engine's ``haforu_info`` object: version, ABI version, limits, cache."""

@@ -1,0 +1,89 @@
+"""The examples under examples/python/ run as they are (a subprocess each, from a directory that is
+not the repository, with the installed package) and print what they promise."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+EXAMPLES = ROOT / "examples" / "python"
+
+
+def run_example(name: str, tmp_path: Path) -> str:
+    script = EXAMPLES / name
+    assert script.is_file(), script
+    p = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, f"{name} failed:\n{p.stdout}\n{p.stderr}"
+    assert p.stderr == "", p.stderr
+    return p.stdout
+
+
+def test_every_example_is_tested() -> None:
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == [
+        "batch.py", "errors.py", "numpy_render.py", "streaming.py"]
+
+
+def test_batch_example(tmp_path: Path) -> None:
+    out = run_example("batch.py", tmp_path)
+    assert "11 results, all succeeded: True" in out
+    densities = [float(d) for d in re.findall(r"^metrics-wght\d+\s+([0-9.]+)", out, re.M)]
+    assert len(densities) == 9 and all(0 < d < 1 for d in densities)
+    assert densities == sorted(densities) and "ink density grows with weight: True" in out
+    dark = {int(w): int(n) for w, n in re.findall(r"^image-wght(\d+): PGM 600x80, 48014 bytes, (\d+) dark", out, re.M)}
+    assert set(dark) == {100, 900} and 0 < dark[100] < dark[900]
+    assert "from JSONL text: ['metrics-wght100', 'metrics-wght200', 'metrics-wght300']" in out
+    assert "missing-font: error (font_not_found)" in out and "metrics-wght200: success" in out
+
+
+def test_streaming_example(tmp_path: Path) -> None:
+    out = run_example("streaming.py", tmp_path)
+    assert "engine available: True" in out
+    assert "dict-job: success" in out and "text-job: success, same metrics: True" in out
+    sweep = [float(d) for d in re.findall(r"^  w\d+\s+density ([0-9.]+)", out, re.M)]
+    assert len(sweep) == 5 and sweep == sorted(sweep) and sweep[0] > 0
+    assert "from a JSONL file: ['file-0', 'file-1']" in out
+    m = re.search(r"cache: \{'capacity': 8, 'entries': 2, 'glyph_capacity': 2048, 'glyph_entries': (\d+), "
+                  r"'glyph_hits': (\d+)\}", out)
+    assert m, out
+    assert int(m.group(1)) > 0 and int(m.group(2)) > 200  # the repeated renders hit the cache
+    assert "after set_cache_size(1), set_glyph_cache_size(16): 1 font(s), 16 glyph(s) cached (capacity 16)" in out
+    assert "glyph cache off: 0 glyphs cached, same metrics as before: True" in out
+    assert out.rstrip().endswith("session closed: True")
+
+
+def test_numpy_example(tmp_path: Path) -> None:
+    out = run_example("numpy_render.py", tmp_path)
+    assert out.startswith("shape (24, 80), dtype uint8, C-contiguous True, min 0, max 255\n")
+    art = out.split("\n", 1)[1].split(" wght")[0]
+    assert art.count("@") > 100  # the word is drawn
+    rows = re.findall(r"^\s+(\d+)\s+([0-9.]+)\s+([0-9.]+)$", out, re.M)
+    assert [int(w) for w, _, _ in rows] == [100, 400, 700, 900]
+    for _, coverage, density in rows:
+        assert coverage == density  # metrics() measures the same ink as the pixels
+    covs = [float(c) for _, c, _ in rows]
+    assert covs == sorted(covs)
+    m = re.search(r"with ligatures (\d+) px, without (\d+) px", out)
+    assert m and int(m.group(1)) < int(m.group(2))
+    assert "named instance 'Bold' from a path and from bytes identical: True" in out
+
+
+def test_errors_example(tmp_path: Path) -> None:
+    out = run_example("errors.py", tmp_path)
+    for line in (r"missing-font\s+error\s+font_not_found\s+job 'missing-font'",
+                 r"zero-size\s+error\s+bad_job", r"bad-format\s+error\s+bad_job", r"not JSON\s+bad_json"):
+        assert re.search(line, out), line
+    assert "warnings (success):" in out
+    assert "unknown key `font.variation` ignored" in out
+    assert "axis `wdth` is not in the font" in out and "clamped to 900" in out
+    assert "missing font  FontNotFoundError (a FileNotFoundError), kind font_not_found" in out
+    assert "zero width    InvalidJobError (a ValueError), kind bad_job" in out
+    assert "bad feature   InvalidJobError (a ValueError), kind bad_job" in out
+    assert "broken font   RenderError (a RuntimeError), kind font_parse" in out
+    assert 'ValueError: job `batch`: batch `version` must be the string "1.0"' in out
+    assert "ValueError: job `batch`: batch `jobs` is empty" in out
+    assert "process_jobs(42): TypeError: process_jobs() takes a job list as str or bytes" in out
+
