@@ -34,6 +34,8 @@ pub(crate) struct Instance {
     pub units_per_em: u16,
     /// The applied (clamped) user coordinates, in axis order.
     pub applied: Vec<(String, f32)>,
+    /// What the location request changed or ignored (axes the font lacks, clamped values).
+    pub warnings: Vec<String>,
     pub(crate) plans: Vec<(crate::shape::PlanKey, ShapePlan)>,
     scalers: Vec<(u64, ScalerFont)>,
     last_used: u64,
@@ -117,6 +119,19 @@ impl Fonts {
         self.files.len()
     }
 
+    /// The file bytes of a registered font.
+    pub fn bytes(&self, handle: u32) -> Result<Arc<Vec<u8>>, Error> {
+        self.files
+            .get(&handle)
+            .map(|f| f.bytes.clone())
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::FontNotFound,
+                    format!("no font is registered with handle {handle}"),
+                )
+            })
+    }
+
     pub fn instance_count(&self) -> usize {
         self.instances.len()
     }
@@ -159,7 +174,7 @@ impl Fonts {
         let mut evicted = None;
         if !self.instances.contains_key(&key) {
             let face = self.face(handle, face_index)?.clone();
-            let (font, applied) = locate(&face, named, variations)?;
+            let (font, applied, warnings) = locate(&face, named, variations)?;
             if self.instances.len() >= limits::MAX_CACHED_INSTANCES {
                 if let Some(oldest) = self
                     .instances
@@ -176,6 +191,7 @@ impl Fonts {
                 units_per_em: font.units_per_em(),
                 font,
                 applied,
+                warnings,
                 plans: Vec::new(),
                 scalers: Vec::new(),
                 last_used: 0,
@@ -224,6 +240,11 @@ fn load_face(bytes: &Arc<Vec<u8>>, face_index: u32) -> Result<Font, Error> {
         .ok_or_else(|| Error::font_parse(format!("face {face_index} could not be parsed")))
 }
 
+/// A job's 4-byte tag as text, trailing spaces trimmed.
+pub(crate) fn tag_text(tag: &[u8; 4]) -> String {
+    tag_string(Tag::new(tag))
+}
+
 fn tag_string(tag: Tag) -> String {
     let b = tag.to_be_bytes();
     let s: String = b.iter().map(|&c| c as char).collect();
@@ -263,20 +284,28 @@ fn find_named_instance(font: &Font, name: &str) -> Result<u32, Error> {
     }))
 }
 
-/// Build the instance for a request; returns the font and the applied user coordinates.
+/// Applied user coordinates, in axis order.
+type Applied = Vec<(String, f32)>;
+
+/// Build the instance for a request; returns the font, the applied user coordinates and the
+/// warnings about the request (SPEC §4: axes the font lacks, clamped values, a static font).
 fn locate(
     face: &Font,
     named: Option<&str>,
     variations: &[([u8; 4], f32)],
-) -> Result<(Font, Vec<(String, f32)>), Error> {
+) -> Result<(Font, Applied, Vec<String>), Error> {
     let axes = face.axes();
+    let mut warnings = Vec::new();
     if axes.is_empty() {
         if let Some(name) = named {
             return Err(Error::bad_job(format!(
                 "font.instance `{name}`: the font is not variable"
             )));
         }
-        return Ok((face.clone(), Vec::new()));
+        if !variations.is_empty() {
+            warnings.push("font.variations: the font has no variation axes; ignored".to_string());
+        }
+        return Ok((face.clone(), Vec::new(), warnings));
     }
     // Start from the named instance (if any), then apply the job's variations, clamped.
     let mut coords: Vec<Option<f32>> = vec![None; axes.len() as usize];
@@ -292,12 +321,24 @@ fn locate(
         let tag = Tag::new(tag);
         if let Some(axis) = axes.get_by_tag(tag) {
             let (lo, hi) = (axis.min_value(), axis.max_value());
+            let (lo, hi) = (lo.min(hi), hi.max(lo));
             let v = if value.is_nan() {
                 axis.default_value()
             } else {
-                value.clamp(lo.min(hi), hi.max(lo))
+                value.clamp(lo, hi)
             };
+            if v != *value {
+                warnings.push(format!(
+                    "font.variations: {} {value} is outside the font's range {lo}..{hi}; clamped to {v}",
+                    tag_string(tag)
+                ));
+            }
             coords[axis.index() as usize] = Some(v);
+        } else {
+            warnings.push(format!(
+                "font.variations: axis `{}` is not in the font; ignored",
+                tag_string(tag)
+            ));
         }
     }
     let mut applied = Vec::new();
@@ -309,7 +350,7 @@ fn locate(
         }
     }
     let font = face.instance_builder().variations(settings).build();
-    Ok((font, applied))
+    Ok((font, applied, warnings))
 }
 
 #[cfg(test)]
@@ -353,5 +394,12 @@ mod tests {
             .instance(h, 0, None, &[(*b"wght", 5000.0), (*b"ZZZZ", 1.0)])
             .unwrap();
         assert_eq!(inst.applied, vec![("wght".to_string(), 900.0)]);
+        assert_eq!(
+            inst.warnings,
+            vec![
+                "font.variations: wght 5000 is outside the font's range 100..900; clamped to 900",
+                "font.variations: axis `ZZZZ` is not in the font; ignored",
+            ]
+        );
     }
 }

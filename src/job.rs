@@ -18,6 +18,70 @@ pub struct Job {
     pub text: TextSpec,
     /// What to produce.
     pub rendering: RenderSpec,
+    /// What was accepted but ignored (unknown keys, an unused encoding); see [`warn_unknown`].
+    pub warnings: Vec<String>,
+    /// `sweep`: the coordinate sets to render the same text at (SPEC §4), each already
+    /// validated; a point that breaks a rule carries its own error.
+    pub sweep: Option<Vec<Result<Coords, Error>>>,
+    /// `compare`: the target to compare each render with.
+    pub compare: Option<CompareSpec>,
+}
+
+/// Axis coordinates as (tag, user value), in the order given (later entries win).
+pub type Coords = Vec<([u8; 4], f32)>;
+
+/// The `compare` object (SPEC §4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompareSpec {
+    /// The image to compare with.
+    pub target: TargetSource,
+    /// How the two images are aligned.
+    pub method: crate::compare::Align,
+}
+
+/// Where a comparison target comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TargetSource {
+    /// An image registered with the engine (`haforu_image_register`).
+    Handle(u32),
+    /// Inline PGM or PNG bytes (decoded from base64).
+    Data(Vec<u8>),
+}
+
+/// The keys the engine reads inside `font`, `text` and `rendering`; any other key there is
+/// ignored with a warning (so a typo such as `variation` is visible).
+pub const KNOWN_KEYS: [(&str, &[&str]); 4] = [
+    (
+        "font",
+        &[
+            "path",
+            "data",
+            "handle",
+            "face_index",
+            "size",
+            "variations",
+            "instance",
+        ],
+    ),
+    (
+        "text",
+        &["content", "script", "direction", "language", "features"],
+    ),
+    ("rendering", &["format", "encoding", "width", "height"]),
+    ("compare", &["target", "method"]),
+];
+
+/// Append a warning for every key of `obj` (the object `parent`) that the engine does not read.
+fn warn_unknown(obj: &Map<String, Value>, parent: &str, warnings: &mut Vec<String>) {
+    let known = KNOWN_KEYS
+        .iter()
+        .find(|(p, _)| *p == parent)
+        .map_or(&[][..], |(_, k)| k);
+    for key in obj.keys() {
+        if !known.contains(&key.as_str()) {
+            warnings.push(format!("unknown key `{parent}.{key}` ignored"));
+        }
+    }
 }
 
 /// Where the font bytes come from.
@@ -192,14 +256,46 @@ impl Job {
                 )))
             }
         };
-        let font = parse_font(object_field(obj, "font")?)?;
-        let text = parse_text(object_field(obj, "text")?)?;
-        let rendering = parse_rendering(object_field(obj, "rendering")?)?;
+        let mut warnings = Vec::new();
+        let font_obj = object_field(obj, "font")?;
+        let text_obj = object_field(obj, "text")?;
+        let rendering_obj = object_field(obj, "rendering")?;
+        let font = parse_font(font_obj)?;
+        let text = parse_text(text_obj)?;
+        let rendering = parse_rendering(rendering_obj, &mut warnings)?;
+        warn_unknown(font_obj, "font", &mut warnings);
+        warn_unknown(text_obj, "text", &mut warnings);
+        warn_unknown(rendering_obj, "rendering", &mut warnings);
+        let sweep = match obj.get("sweep") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(parse_sweep(v)?),
+        };
+        let compare = match obj.get("compare") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(c)) => {
+                warn_unknown(c, "compare", &mut warnings);
+                Some(parse_compare(c)?)
+            }
+            Some(other) => {
+                return Err(Error::bad_job(format!(
+                    "field `compare` must be an object, not {}",
+                    kind_of(other)
+                )))
+            }
+        };
+        if compare.is_some() && rendering.format == Format::Glyphs {
+            return Err(Error::bad_job(
+                "`compare` needs a raster format (pgm, png, raw or metrics), not glyphs",
+            ));
+        }
         Ok(Job {
             id,
             font,
             text,
             rendering,
+            warnings,
+            sweep,
+            compare,
         })
     }
 }
@@ -249,14 +345,7 @@ fn parse_font(obj: &Map<String, Value>) -> Result<FontSpec, Error> {
     let data = opt_str(obj, "font", "data")?;
     let handle = match obj.get("handle") {
         None | Some(Value::Null) => None,
-        Some(v) => match v.as_u64() {
-            Some(h) if h >= 1 && h <= u32::MAX as u64 => Some(h as u32),
-            _ => {
-                return Err(Error::bad_job(
-                    "field `font.handle` must be an integer handle ≥ 1",
-                ))
-            }
-        },
+        Some(v) => Some(parse_handle(v, "font.handle")?),
     };
     let source = if let Some(h) = handle {
         FontSource::Handle(h)
@@ -302,38 +391,16 @@ fn parse_font(obj: &Map<String, Value>) -> Result<FontSpec, Error> {
             limits::MAX_SIZE_PX
         )));
     }
-    let mut variations = Vec::new();
-    match obj.get("variations") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(m)) => {
-            if m.len() > limits::MAX_VARIATIONS {
-                return Err(Error::limit(format!(
-                    "font.variations has {} axes; the limit is {}",
-                    m.len(),
-                    limits::MAX_VARIATIONS
-                )));
-            }
-            for (tag, v) in m {
-                let t = parse_tag(tag).ok_or_else(|| {
-                    Error::bad_job(format!(
-                        "font.variations: `{tag}` is not an axis tag (1–4 printable ASCII characters)"
-                    ))
-                })?;
-                let value = v.as_f64().filter(|x| x.is_finite()).ok_or_else(|| {
-                    Error::bad_job(format!(
-                        "font.variations.{tag} must be a finite number, not {v}"
-                    ))
-                })?;
-                variations.push((t, value as f32));
-            }
-        }
+    let variations = match obj.get("variations") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(v @ Value::Object(_)) => parse_coords(v, "font.variations")?,
         Some(other) => {
             return Err(Error::bad_job(format!(
                 "field `font.variations` must be an object of axis tag → number, not {}",
                 kind_of(other)
             )))
         }
-    }
+    };
     let instance = opt_str(obj, "font", "instance")?.map(str::to_string);
     Ok(FontSpec {
         source,
@@ -343,6 +410,107 @@ fn parse_font(obj: &Map<String, Value>) -> Result<FontSpec, Error> {
         variations,
         instance,
     })
+}
+
+/// `font.variations` or one sweep point: an object of axis tag → finite number.
+fn parse_coords(v: &Value, what: &str) -> Result<Vec<([u8; 4], f32)>, Error> {
+    let m = match v {
+        Value::Object(m) => m,
+        other => {
+            return Err(Error::bad_job(format!(
+                "{what} must be an object of axis tag → number, not {}",
+                kind_of(other)
+            )))
+        }
+    };
+    if m.len() > limits::MAX_VARIATIONS {
+        return Err(Error::limit(format!(
+            "{what} has {} axes; the limit is {}",
+            m.len(),
+            limits::MAX_VARIATIONS
+        )));
+    }
+    let mut out = Vec::with_capacity(m.len());
+    for (tag, v) in m {
+        let t = parse_tag(tag).ok_or_else(|| {
+            Error::bad_job(format!(
+                "{what}: `{tag}` is not an axis tag (1–4 printable ASCII characters)"
+            ))
+        })?;
+        let value = v.as_f64().filter(|x| x.is_finite()).ok_or_else(|| {
+            Error::bad_job(format!("{what}.{tag} must be a finite number, not {v}"))
+        })?;
+        out.push((t, value as f32));
+    }
+    Ok(out)
+}
+
+fn parse_sweep(v: &Value) -> Result<Vec<Result<Coords, Error>>, Error> {
+    let items = v.as_array().ok_or_else(|| {
+        Error::bad_job(format!(
+            "field `sweep` must be an array of coordinate objects, not {}",
+            kind_of(v)
+        ))
+    })?;
+    if items.is_empty() {
+        return Err(Error::bad_job("field `sweep` must not be empty"));
+    }
+    if items.len() > limits::MAX_SWEEP_POINTS {
+        return Err(Error::limit(format!(
+            "sweep has {} points; the limit is {}",
+            items.len(),
+            limits::MAX_SWEEP_POINTS
+        )));
+    }
+    Ok(items
+        .iter()
+        .enumerate()
+        .map(|(i, p)| parse_coords(p, &format!("sweep[{i}]")))
+        .collect())
+}
+
+fn parse_compare(obj: &Map<String, Value>) -> Result<CompareSpec, Error> {
+    let target = match obj.get("target") {
+        None | Some(Value::Null) => return Err(Error::bad_job("missing field `compare.target`")),
+        Some(Value::String(s)) => TargetSource::Data(decode_image_base64(s)?),
+        Some(Value::Object(t)) => match (t.get("handle"), t.get("data")) {
+            (Some(h), _) => TargetSource::Handle(parse_handle(h, "compare.target.handle")?),
+            (None, Some(Value::String(s))) => TargetSource::Data(decode_image_base64(s)?),
+            _ => {
+                return Err(Error::bad_job(
+                    "field `compare.target` needs `handle` (a registered image) or `data` (base64 PGM/PNG)",
+                ))
+            }
+        },
+        Some(v @ Value::Number(_)) => TargetSource::Handle(parse_handle(v, "compare.target")?),
+        Some(other) => {
+            return Err(Error::bad_job(format!(
+                "field `compare.target` must be an image handle, base64 PGM/PNG text or an object, not {}",
+                kind_of(other)
+            )))
+        }
+    };
+    let method = match opt_str(obj, "compare", "method")? {
+        None => crate::compare::Align::Center,
+        Some(m) => crate::compare::Align::parse(m)?,
+    };
+    Ok(CompareSpec { target, method })
+}
+
+fn parse_handle(v: &Value, what: &str) -> Result<u32, Error> {
+    match v.as_u64() {
+        Some(h) if h >= 1 && h <= u32::MAX as u64 => Ok(h as u32),
+        _ => Err(Error::bad_job(format!(
+            "field `{what}` must be an integer handle ≥ 1, not {v}"
+        ))),
+    }
+}
+
+fn decode_image_base64(s: &str) -> Result<Vec<u8>, Error> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .map_err(|e| Error::bad_job(format!("field `compare.target` is not valid base64: {e}")))
 }
 
 /// An OpenType tag: 1–4 printable ASCII characters, padded with spaces.
@@ -491,7 +659,10 @@ fn parse_text(obj: &Map<String, Value>) -> Result<TextSpec, Error> {
     })
 }
 
-fn parse_rendering(obj: &Map<String, Value>) -> Result<RenderSpec, Error> {
+fn parse_rendering(
+    obj: &Map<String, Value>,
+    warnings: &mut Vec<String>,
+) -> Result<RenderSpec, Error> {
     let format = match obj.get("format") {
         None => return Err(Error::bad_job("missing field `rendering.format`")),
         Some(Value::String(s)) => match s.as_str() {
@@ -513,11 +684,13 @@ fn parse_rendering(obj: &Map<String, Value>) -> Result<RenderSpec, Error> {
             )))
         }
     };
+    // Any string is accepted, as in haforu 2.x (its job files say `json` for metrics and
+    // `base64` for images); image data in JSON is always base64.
     if let Some(enc) = opt_str(obj, "rendering", "encoding")? {
-        if enc != "base64" {
-            return Err(Error::bad_job(format!(
-                "rendering.encoding `{enc}` is not supported; JSON output is always base64"
-            )));
+        if enc != "base64" && enc != "json" {
+            warnings.push(format!(
+                "rendering.encoding `{enc}` is not used: image data in JSON is always base64"
+            ));
         }
     }
     let dim = |name: &str| -> Result<u32, Error> {
@@ -651,6 +824,26 @@ mod tests {
         assert_eq!(j.text.script, Some(*b"Arab"));
         assert_eq!(j.text.direction, Some(Direction::Rtl));
         let e = job(&OK.replace("\"Hi\"", "\"Hi\",\"direction\":\"up\"")).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadJob);
+    }
+
+    #[test]
+    fn any_encoding_accepted_unknown_keys_warned() {
+        let j = job(&OK.replace("\"pgm\"", "\"metrics\",\"encoding\":\"json\"")).unwrap();
+        assert!(j.warnings.is_empty(), "{:?}", j.warnings);
+        let j = job(&OK
+            .replace("\"pgm\"", "\"pgm\",\"encoding\":\"hex\",\"dpi\":72")
+            .replace("\"size\":48", "\"size\":48,\"variation\":{}"))
+        .unwrap();
+        assert_eq!(
+            j.warnings,
+            vec![
+                "rendering.encoding `hex` is not used: image data in JSON is always base64",
+                "unknown key `font.variation` ignored",
+                "unknown key `rendering.dpi` ignored",
+            ]
+        );
+        let e = job(&OK.replace("\"pgm\"", "\"pgm\",\"encoding\":7")).unwrap_err();
         assert_eq!(e.kind, ErrorKind::BadJob);
     }
 

@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 mod cache;
+pub mod compare;
 pub mod encode;
 pub mod envelope;
 mod error;
@@ -67,6 +68,24 @@ pub struct Rendered {
     pub font_path: Option<String>,
     /// Applied (clamped) axis coordinates, in axis order.
     pub variations: Vec<(String, f32)>,
+    /// What was accepted but ignored or changed (SPEC §4); never changes the status.
+    pub warnings: Vec<String>,
+    /// The comparison with the job's `compare.target`.
+    pub compare: Option<compare::Comparison>,
+}
+
+/// One point of a sweep: its render, or the requested coordinates and why it failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SweepPoint {
+    /// The point rendered. `data` of an image format holds the point's payload.
+    Done(Box<Rendered>),
+    /// The point failed; the others are unaffected.
+    Failed {
+        /// The coordinates as requested (empty when they could not be read).
+        requested: Vec<(String, f32)>,
+        /// What went wrong.
+        error: Error,
+    },
 }
 
 /// A job's failure: the error plus what is known about the job for the error result.
@@ -106,6 +125,8 @@ pub struct CacheStats {
 #[derive(Default)]
 pub struct Engine {
     fonts: Fonts,
+    images: std::collections::HashMap<u32, std::sync::Arc<compare::InkImage>>,
+    next_image: u32,
     cache: cache::GlyphCache,
     shaper: shape::Shaper,
     glyphs: Vec<ShapedGlyph>,
@@ -175,25 +196,14 @@ impl Engine {
             font_path: job.font.path.clone(),
             error,
         };
-        let (handle, temporary) = match (font_handle, &job.font.source) {
-            (Some(h), _) => (h, false),
-            (None, FontSource::Handle(h)) => (*h, false),
-            (None, FontSource::Data(bytes)) => {
-                (self.fonts.register(bytes.clone()).map_err(fail)?, true)
-            }
-            (None, FontSource::Unspecified) => {
-                return Err(fail(Error::bad_job(
-                    "the font needs one of `font.path`, `font.data` or `font.handle`",
-                )))
-            }
-            (None, FontSource::Path(p)) => {
-                return Err(fail(Error::new(
-                    ErrorKind::FontNotFound,
-                    format!("font path `{p}` was not resolved: font paths are resolved by the host, which passes the font's handle"),
-                )))
-            }
-        };
-        let result = self.render_with(job, handle, data);
+        let (handle, temporary) = self.job_font(job, font_handle).map_err(fail)?;
+        let result = match &job.compare {
+            None => Ok(None),
+            Some(c) => self.target(&c.target).map(|t| Some((t, c.method))),
+        }
+        .and_then(|target| {
+            self.render_with(job, handle, &job.font.variations, target.as_ref(), data)
+        });
         if temporary {
             self.drop_font(handle);
         }
@@ -210,13 +220,15 @@ impl Engine {
         &mut self,
         job: &Job,
         handle: u32,
+        variations: &[([u8; 4], f32)],
+        target: Option<&Target>,
         data: &mut Vec<u8>,
     ) -> Result<Rendered, Error> {
         let (inst, evicted) = self.fonts.instance(
             handle,
             job.font.face_index,
             job.font.instance.as_deref(),
-            &job.font.variations,
+            variations,
         )?;
         if let Some(id) = evicted {
             self.cache.forget_instances(&[id]);
@@ -224,6 +236,8 @@ impl Engine {
         let mut glyphs = std::mem::take(&mut self.glyphs);
         let shaped = self.shaper.shape(inst, &job.text, &mut glyphs);
         let variations = inst.applied.clone();
+        let mut warnings = job.warnings.clone();
+        warnings.extend(inst.warnings.iter().cloned());
         let spec = job.rendering;
         let mut out = Rendered {
             id: job.id.clone(),
@@ -236,6 +250,8 @@ impl Engine {
             glyphs: None,
             font_path: job.font.path.clone(),
             variations,
+            warnings,
+            compare: None,
         };
         if let Err(e) = shaped {
             self.glyphs = glyphs;
@@ -268,6 +284,10 @@ impl Engine {
         self.sink = Some(sink);
         self.glyphs = glyphs;
         let ink = ink?;
+        if let Some((target, method)) = target {
+            let view = compare::ImageView::of_ink_box(&ink);
+            out.compare = Some(compare::align_and_compare(&view, &target.view(), *method));
+        }
         match spec.format {
             Format::Metrics => out.metrics = Some(ink.metrics()),
             Format::Raw | Format::Pgm | Format::Png => {
@@ -289,6 +309,116 @@ impl Engine {
         }
         self.ink = ink.ink;
         Ok(out)
+    }
+
+    /// Render every point of a sweep job (SPEC §4): the job's text at each coordinate set,
+    /// applied over `font.instance` and `font.variations`. The font, the face and the compare
+    /// target are resolved once; a point that fails carries its own error.
+    pub fn render_sweep(
+        &mut self,
+        job: &Job,
+        font_handle: Option<u32>,
+    ) -> Result<Vec<SweepPoint>, JobError> {
+        let fail = |error: Error| {
+            let mut error = error;
+            if let Some(p) = &job.font.path {
+                error.message = format!("{} (font `{p}`)", error.message);
+            }
+            JobError {
+                id: job.id.clone(),
+                font_path: job.font.path.clone(),
+                error,
+            }
+        };
+        let Some(points) = &job.sweep else {
+            return Err(fail(Error::bad_job("the job has no `sweep`")));
+        };
+        let (handle, temporary) = self.job_font(job, font_handle).map_err(fail)?;
+        let prepared = self
+            .fonts
+            .face(handle, job.font.face_index)
+            .map(|_| ())
+            .and_then(|_| match &job.compare {
+                None => Ok(None),
+                Some(c) => self.target(&c.target).map(|t| Some((t, c.method))),
+            });
+        let target = match prepared {
+            Ok(t) => t,
+            Err(e) => {
+                if temporary {
+                    self.drop_font(handle);
+                }
+                return Err(fail(e));
+            }
+        };
+        let mut out = Vec::with_capacity(points.len());
+        let mut payload = 0usize;
+        let mut coords = job.font.variations.clone();
+        let base = coords.len();
+        for point in points {
+            let requested = |p: &[([u8; 4], f32)]| {
+                p.iter()
+                    .map(|(t, v)| (font::tag_text(t), *v))
+                    .collect::<Vec<_>>()
+            };
+            let p = match point {
+                Ok(p) => p,
+                Err(e) => {
+                    out.push(SweepPoint::Failed {
+                        requested: Vec::new(),
+                        error: e.clone(),
+                    });
+                    continue;
+                }
+            };
+            coords.truncate(base);
+            coords.extend_from_slice(p);
+            let mut data = Vec::new();
+            match self.render_with(job, handle, &coords, target.as_ref(), &mut data) {
+                Ok(mut r) if payload + data.len() > limits::MAX_SWEEP_PAYLOAD_BYTES => {
+                    r.data.clear();
+                    out.push(SweepPoint::Failed {
+                        requested: requested(p),
+                        error: Error::new(
+                            ErrorKind::LimitExceeded,
+                            format!(
+                                "the sweep's image payloads exceed {} bytes; use `metrics` with `compare`, or fewer points",
+                                limits::MAX_SWEEP_PAYLOAD_BYTES
+                            ),
+                        ),
+                    });
+                }
+                Ok(mut r) => {
+                    payload += data.len();
+                    r.data = data;
+                    out.push(SweepPoint::Done(Box::new(r)));
+                }
+                Err(error) => out.push(SweepPoint::Failed {
+                    requested: requested(p),
+                    error,
+                }),
+            }
+        }
+        if temporary {
+            self.drop_font(handle);
+        }
+        Ok(out)
+    }
+
+    /// The font handle for a job, and whether it is temporary (inline `font.data`).
+    fn job_font(&mut self, job: &Job, font_handle: Option<u32>) -> Result<(u32, bool), Error> {
+        match (font_handle, &job.font.source) {
+            (Some(h), _) => Ok((h, false)),
+            (None, FontSource::Handle(h)) => Ok((*h, false)),
+            (None, FontSource::Data(bytes)) => Ok((self.fonts.register(bytes.clone())?, true)),
+            (None, FontSource::Unspecified) => Err(Error::bad_job(
+                "the font needs one of `font.path`, `font.data` or `font.handle`",
+            )),
+            (None, FontSource::Path(p)) => Err(Error::new(
+                ErrorKind::FontNotFound,
+                format!("font path `{p}` was not resolved: font paths are resolved by the host, which passes the font's handle"),
+            )),
+        }
     }
 
     /// Parse, validate and run one job given as JSON text, returning the SPEC result JSON.
@@ -355,6 +485,13 @@ impl Engine {
                 );
             }
         };
+        if job.sweep.is_some() {
+            match self.render_sweep(&job, font_handle) {
+                Ok(points) => result::write_sweep(&job, &points, data_out_of_band, out),
+                Err(e) => fail(out, e),
+            }
+            return;
+        }
         match self.render_into(&job, font_handle, &mut out.data) {
             Ok(r) => result::write_success(&r, data_out_of_band, out),
             Err(e) => {
@@ -362,6 +499,225 @@ impl Engine {
                 fail(out, e)
             }
         }
+    }
+
+    /// Register a comparison image (gray pixels, 0 = ink, row-major); returns a handle ≥ 1.
+    pub fn register_image(&mut self, width: u32, height: u32, pixels: &[u8]) -> Result<u32, Error> {
+        let img = compare::InkImage::from_gray(width, height, pixels)?;
+        self.add_image(img)
+    }
+
+    /// Register a comparison image from PGM (P5) or grayscale PNG bytes.
+    pub fn register_image_encoded(&mut self, bytes: &[u8]) -> Result<u32, Error> {
+        let img = compare::InkImage::decode(bytes)?;
+        self.add_image(img)
+    }
+
+    fn add_image(&mut self, img: compare::InkImage) -> Result<u32, Error> {
+        if self.images.len() >= limits::MAX_REGISTERED_IMAGES {
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                format!(
+                    "{} images are registered already; drop some first",
+                    limits::MAX_REGISTERED_IMAGES
+                ),
+            ));
+        }
+        loop {
+            self.next_image = self.next_image.wrapping_add(1).max(1);
+            if !self.images.contains_key(&self.next_image) {
+                break;
+            }
+        }
+        self.images
+            .insert(self.next_image, std::sync::Arc::new(img));
+        Ok(self.next_image)
+    }
+
+    /// A registered image, or `None`.
+    pub fn image(&self, handle: u32) -> Option<&compare::InkImage> {
+        self.images.get(&handle).map(|a| &**a)
+    }
+
+    /// Forget a registered image. Returns whether it existed.
+    pub fn drop_image(&mut self, handle: u32) -> bool {
+        self.images.remove(&handle).is_some()
+    }
+
+    fn target(
+        &self,
+        source: &job::TargetSource,
+    ) -> Result<std::sync::Arc<compare::InkImage>, Error> {
+        match source {
+            job::TargetSource::Handle(h) => self.images.get(h).cloned().ok_or_else(|| {
+                Error::new(
+                    ErrorKind::BadJob,
+                    format!("compare.target: no image is registered with handle {h}"),
+                )
+            }),
+            job::TargetSource::Data(bytes) => compare::InkImage::decode(bytes)
+                .map(std::sync::Arc::new)
+                .map_err(|e| Error::new(e.kind, format!("compare.target: {}", e.message))),
+        }
+    }
+
+    /// Compare two registered images (SPEC §4); with `aligned`, also both images pasted on the
+    /// aligned canvas.
+    pub fn compare_images(
+        &self,
+        a: u32,
+        b: u32,
+        method: compare::Align,
+        aligned: bool,
+    ) -> Result<(compare::Comparison, Option<AlignedPair>), Error> {
+        let get = |h: u32| {
+            self.image(h).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::BadJob,
+                    format!("no image is registered with handle {h}"),
+                )
+            })
+        };
+        let (a, b) = (get(a)?.view(), get(b)?.view());
+        let c = compare::align_and_compare(&a, &b, method);
+        let pair = aligned.then(|| {
+            let (_, _, pa, pb) = compare::aligned_pair(&a, &b, method);
+            (pa, pb)
+        });
+        Ok((c, pair))
+    }
+
+    /// Run an image operation given as JSON (`haforu_image_op`): `{"op":"compare","a":H,"b":H,
+    /// "method":"center","aligned":false}` or `{"op":"resize","image":H,"multiplier":M}`.
+    /// The JSON answer is `{"status":"success","compare":{...}}` (aligned images out of band,
+    /// `a` then `b`) or `{"status":"success","width":W,"height":H}` (pixels out of band), or
+    /// an error result with id `image_op`.
+    pub fn image_op_json(&mut self, request: &[u8], out: &mut Output) {
+        out.json.clear();
+        out.data.clear();
+        match self.image_op(request, &mut out.data) {
+            Ok(json) => {
+                out.json = json;
+                out.ok = true;
+            }
+            Err(error) => {
+                out.data.clear();
+                *out = error_output(&JobError {
+                    id: "image_op".into(),
+                    font_path: None,
+                    error,
+                });
+            }
+        }
+    }
+
+    fn image_op(&mut self, request: &[u8], data: &mut Vec<u8>) -> Result<Vec<u8>, Error> {
+        let v = job::parse_json(request)?;
+        let field = |k: &str| v.get(k);
+        let handle = |k: &str| -> Result<u32, Error> {
+            field(k)
+                .and_then(serde_json::Value::as_u64)
+                .filter(|h| (1..=u32::MAX as u64).contains(h))
+                .map(|h| h as u32)
+                .ok_or_else(|| {
+                    Error::bad_job(format!("image op: `{k}` must be an image handle ≥ 1"))
+                })
+        };
+        match field("op").and_then(serde_json::Value::as_str) {
+            Some("compare") => {
+                let method =
+                    match field("method") {
+                        None | Some(serde_json::Value::Null) => compare::Align::Center,
+                        Some(m) => compare::Align::parse(m.as_str().ok_or_else(|| {
+                            Error::bad_job("image op: `method` must be a string")
+                        })?)?,
+                    };
+                let aligned = field("aligned").and_then(serde_json::Value::as_bool) == Some(true);
+                let (c, pair) = self.compare_images(handle("a")?, handle("b")?, method, aligned)?;
+                if let Some((pa, pb)) = pair {
+                    data.extend_from_slice(&pa);
+                    data.extend_from_slice(&pb);
+                }
+                Ok(
+                    serde_json::to_vec(&serde_json::json!({"status": "success", "compare": c}))
+                        .expect("JSON serialises"),
+                )
+            }
+            Some("resize") => {
+                let h = handle("image")?;
+                let m = field("multiplier")
+                    .and_then(serde_json::Value::as_f64)
+                    .ok_or_else(|| Error::bad_job("image op: `multiplier` must be a number"))?;
+                let img = self.image(h).ok_or_else(|| {
+                    Error::bad_job(format!("no image is registered with handle {h}"))
+                })?;
+                let (w, hgt, px) =
+                    compare::resize_bilinear(img.width, img.height, &img.to_gray(), m)?;
+                data.extend_from_slice(&px);
+                Ok(serde_json::to_vec(
+                    &serde_json::json!({"status": "success", "width": w, "height": hgt}),
+                )
+                .expect("JSON serialises"))
+            }
+            Some(other) => Err(Error::bad_job(format!(
+                "image op `{other}` is unknown; use compare or resize"
+            ))),
+            None => Err(Error::bad_job("image op: missing string field `op`")),
+        }
+    }
+
+    /// Font metadata (names, axes, instances, features, coverage) of a registered font's face,
+    /// as JSON (`haforu_font_info`).
+    pub fn font_info_json(&mut self, handle: u32, face_index: u32) -> Result<Vec<u8>, Error> {
+        let bytes = self.fonts.bytes(handle)?;
+        let info = font_info::font_info(&bytes, face_index, font_info::DEFAULT_MAX_CODEPOINTS)?;
+        Ok(serde_json::to_vec(&info).expect("JSON serialises"))
+    }
+
+    /// Parse and validate one job without opening a font or rendering (`haforu validate`):
+    /// `{"id","status":"success"}` plus the job's `warnings`, or the error result.
+    pub fn validate_json(&mut self, job_json: &[u8], line_no: u32, out: &mut Output) {
+        out.json.clear();
+        out.data.clear();
+        let value = match job::parse_json(job_json) {
+            Ok(v) => v,
+            Err(error) => {
+                let id = job::fallback_id(None, line_no);
+                *out = error_output(&JobError {
+                    id,
+                    font_path: None,
+                    error,
+                });
+                return;
+            }
+        };
+        match Job::from_value(&value) {
+            Ok(job) => {
+                out.json = result::validated_json(&job);
+                out.ok = true;
+            }
+            Err(error) => {
+                *out = error_output(&JobError {
+                    id: job::fallback_id(Some(&value), line_no),
+                    font_path: value
+                        .get("font")
+                        .and_then(|f| f.get("path"))
+                        .and_then(|p| p.as_str())
+                        .map(str::to_string),
+                    error,
+                });
+            }
+        }
+    }
+
+    /// Set the glyph coverage cache's bounds: `max_glyphs` (`Some(None)`: no count cap,
+    /// `Some(Some(0))`: cache off) and/or its byte budget; `None` keeps a bound as it is.
+    pub fn configure_glyph_cache(
+        &mut self,
+        max_glyphs: Option<Option<usize>>,
+        max_bytes: Option<usize>,
+    ) {
+        self.cache.configure(max_glyphs, max_bytes);
     }
 
     /// Run a whole job list (batch object or JSONL): one result line per job, in input order.
@@ -391,6 +747,12 @@ impl Engine {
         Ok(out)
     }
 }
+
+/// Two images pasted on their aligned canvas (gray pixels), `a` then `b`.
+pub type AlignedPair = (Vec<u8>, Vec<u8>);
+
+/// A resolved comparison target and its alignment.
+type Target = (std::sync::Arc<compare::InkImage>, compare::Align);
 
 /// The SPEC §2 error result for a failed job.
 pub fn error_output(e: &JobError) -> Output {

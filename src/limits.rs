@@ -72,3 +72,14 @@ pub const MAX_REGISTERED_FONTS: usize = 4_096;
 /// glyphs each covering a 50-megapixel canvas would run for hours; 2·10⁹ pixel operations take
 /// a few seconds.
 pub const MAX_RASTER_PIXELS_PER_JOB: u64 = 2_000_000_000;
+
+/// Most points in one `sweep` (SPEC §4). A sweep answers one result holding every point, so
+/// this bounds the result's size and the job's run time (each point is a full render).
+pub const MAX_SWEEP_POINTS: usize = 4_096;
+
+/// Most images registered at once (comparison targets); hosts drop the ones they are done with.
+pub const MAX_REGISTERED_IMAGES: usize = 1_024;
+
+/// Most image bytes one sweep result may carry (all points together). Image sweeps of a big
+/// canvas fill memory fast; `metrics` with `compare` returns only numbers.
+pub const MAX_SWEEP_PAYLOAD_BYTES: usize = 256 * 1024 * 1024;

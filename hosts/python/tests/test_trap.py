@@ -29,6 +29,7 @@ TRAPPING_WAT = """
   (func (export "haforu_split") (param i32 i32) (result i32) i32.const 999999999)
   (func (export "haforu_info") (result i32) unreachable)
   (func (export "haforu_cache_clear"))
+  (func (export "haforu_cache_config") (param i32 i32) (result i32) i32.const 1)
 )
 """
 

@@ -13,6 +13,13 @@ pub const ABI_VERSION: i32 = 1;
 /// `haforu_run` flag: leave image bytes out of the JSON, at `data_ptr/data_len`.
 pub const FLAG_DATA_OUT_OF_BAND: i32 = 1;
 
+/// `haforu_run` flag: only parse and validate the job (no font, no render); the result lists
+/// the job's warnings.
+pub const FLAG_VALIDATE_ONLY: i32 = 2;
+
+/// Every `haforu_run` flag bit.
+const RUN_FLAGS: i32 = FLAG_DATA_OUT_OF_BAND | FLAG_VALIDATE_ONLY;
+
 struct State {
     engine: Engine,
     /// Live host-visible allocations: pointer → buffer.
@@ -178,7 +185,10 @@ pub extern "C" fn haforu_run(
         } = s;
         match input(buffers, ptr, len) {
             None => *out = bad_input("haforu_run"),
-            Some(_) if flags & !FLAG_DATA_OUT_OF_BAND != 0 => *out = bad_input("haforu_run flags"),
+            Some(_) if flags & !RUN_FLAGS != 0 => *out = bad_input("haforu_run flags"),
+            Some(job) if flags & FLAG_VALIDATE_ONLY != 0 => {
+                engine.validate_json(job, line_no as u32, out)
+            }
             Some(job) => {
                 let handle = (font_handle != 0).then_some(font_handle as u32);
                 let oob = flags & FLAG_DATA_OUT_OF_BAND != 0;
@@ -247,6 +257,109 @@ pub extern "C" fn haforu_info() -> i32 {
             "cache": s.engine.cache_stats(),
         });
         s.publish(info.to_string().into_bytes(), Vec::new(), true)
+    })
+}
+
+/// Bound the glyph coverage cache: `max_glyphs` glyphs (0 = off) and `max_bytes` bytes; a
+/// negative argument keeps that bound. Returns 1.
+#[no_mangle]
+pub extern "C" fn haforu_cache_config(max_glyphs: i32, max_bytes: i32) -> i32 {
+    with(|s| {
+        let glyphs = (max_glyphs >= 0).then_some(Some(max_glyphs as usize));
+        let bytes = (max_bytes >= 0).then_some(max_bytes as usize);
+        s.engine.configure_glyph_cache(glyphs, bytes);
+        1
+    })
+}
+
+/// Register a comparison image: `width × height` gray pixels (0 = ink), or, with width and
+/// height 0, PGM/PNG file bytes. The input buffer stays the host's. JSON:
+/// `{"handle":N,"width":W,"height":H}` or an error result (id `image`).
+#[no_mangle]
+pub extern "C" fn haforu_image_register(ptr: i32, len: i32, width: i32, height: i32) -> i32 {
+    with(|s| {
+        let State {
+            engine,
+            buffers,
+            out,
+            ..
+        } = s;
+        *out = match input(buffers, ptr, len) {
+            None => bad_input("haforu_image_register"),
+            Some(bytes) => {
+                let (w, h) = (width as u32, height as u32);
+                let r = if w == 0 && h == 0 {
+                    engine.register_image_encoded(bytes)
+                } else {
+                    engine.register_image(w, h, bytes)
+                };
+                match r {
+                    Ok(handle) => {
+                        let img = engine.image(handle).expect("just registered");
+                        Output {
+                            json: format!(
+                                "{{\"handle\":{handle},\"width\":{},\"height\":{}}}",
+                                img.width, img.height
+                            )
+                            .into_bytes(),
+                            data: Vec::new(),
+                            ok: true,
+                        }
+                    }
+                    Err(error) => haforu::error_output(&haforu::JobError {
+                        id: "image".into(),
+                        font_path: None,
+                        error,
+                    }),
+                }
+            }
+        };
+        s.publish_current()
+    })
+}
+
+/// Forget a registered image; 1 if it existed.
+#[no_mangle]
+pub extern "C" fn haforu_image_drop(handle: i32) -> i32 {
+    with(|s| s.engine.drop_image(handle as u32) as i32)
+}
+
+/// Run an image operation (`compare`, `resize`) given as JSON; see `wasm/README.md`.
+#[no_mangle]
+pub extern "C" fn haforu_image_op(ptr: i32, len: i32) -> i32 {
+    with(|s| {
+        let State {
+            engine,
+            buffers,
+            out,
+            ..
+        } = s;
+        match input(buffers, ptr, len) {
+            None => *out = bad_input("haforu_image_op"),
+            Some(req) => engine.image_op_json(req, out),
+        }
+        s.publish_current()
+    })
+}
+
+/// Metadata of a registered font's face as JSON (names, axes, instances, features, coverage),
+/// or an error result (id `font_info`).
+#[no_mangle]
+pub extern "C" fn haforu_font_info(handle: i32, face_index: i32) -> i32 {
+    with(|s| {
+        let out = match s.engine.font_info_json(handle as u32, face_index as u32) {
+            Ok(json) => Output {
+                json,
+                data: Vec::new(),
+                ok: true,
+            },
+            Err(error) => haforu::error_output(&haforu::JobError {
+                id: "font_info".into(),
+                font_path: None,
+                error,
+            }),
+        };
+        s.publish_output(out)
     })
 }
 
