@@ -31,8 +31,12 @@ pub enum Mode {
 
 pub struct Options {
     pub input: Option<PathBuf>,
+    /// Results go here instead of stdout.
+    pub output: Option<PathBuf>,
     pub jobs: usize,
     pub ordered: bool,
+    /// Exit 1 when any job gave an error result (without it: 0 once the input was processed).
+    pub strict: bool,
     pub stats: bool,
     pub progress: bool,
     pub mode: Mode,
@@ -71,6 +75,31 @@ fn open_input(path: &Option<PathBuf>) -> io::Result<(Box<dyn Read + Send>, Optio
     }
 }
 
+/// Where results go: stdout, or the `-o` file (created at start, so an unwritable one fails
+/// before any job runs).
+fn open_output(path: &Option<PathBuf>) -> Result<Box<dyn Write>, i32> {
+    match path {
+        None => Ok(Box::new(io::stdout().lock())),
+        Some(p) if p.as_os_str() == "-" => Ok(Box::new(io::stdout().lock())),
+        Some(p) => match File::create(p) {
+            Ok(f) => Ok(Box::new(f)),
+            Err(e) => {
+                eprintln!("haforu: cannot write {}: {e}", p.display());
+                Err(exit::OUTPUT)
+            }
+        },
+    }
+}
+
+/// The exit code once the input was processed (README.md, *Exit codes*).
+fn processed(strict: bool, any_error: bool) -> i32 {
+    if strict && any_error {
+        exit::JOB_ERRORS
+    } else {
+        exit::OK
+    }
+}
+
 /// Runs `haforu batch` / `haforu validate`; returns the exit code.
 pub fn run(rt: Arc<Runtime>, opts: Options) -> i32 {
     let t0 = Instant::now();
@@ -88,8 +117,10 @@ pub fn run(rt: Arc<Runtime>, opts: Options) -> i32 {
             return exit::USAGE;
         }
     };
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    let mut out = match open_output(&opts.output) {
+        Ok(w) => io::BufWriter::with_capacity(1 << 20, w),
+        Err(rc) => return rc,
+    };
 
     // A batch object is split by the engine itself (exact envelope semantics), in an instance of
     // its own with room for the whole input.
@@ -113,13 +144,21 @@ pub fn run(rt: Arc<Runtime>, opts: Options) -> i32 {
                         Mode::Render => json,
                         Mode::Validate => validation_line(&json, false),
                     };
-                    let _ = out.write_all(&line).and_then(|_| out.write_all(b"\n"));
-                    let _ = out.flush();
+                    let written = out
+                        .write_all(&line)
+                        .and_then(|_| out.write_all(b"\n"))
+                        .and_then(|_| out.flush());
                     if opts.stats {
                         let mut totals = Totals::default();
                         let kind = job::error_kind_of(&line).unwrap_or_default();
                         totals.errors.insert(kind, 1);
                         print_stats(&rt, &totals, t0, opts.jobs);
+                    }
+                    if let Err(e) = written {
+                        if !util::is_broken_pipe(&e) {
+                            eprintln!("haforu: writing results: {e}");
+                            return exit::OUTPUT;
+                        }
                     }
                     return exit::ENVELOPE;
                 }
@@ -195,8 +234,8 @@ pub fn run(rt: Arc<Runtime>, opts: Options) -> i32 {
     let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
     let mut next = 0u64;
     let mut progress = Progress::new(opts.progress, total_bytes, bytes_read);
-    let mut write_failed = None;
-    loop {
+    let mut write_failed: Option<io::Error> = None;
+    'collect: loop {
         let d = match done_rx.try_recv() {
             Ok(d) => d,
             Err(_) => {
@@ -204,6 +243,9 @@ pub fn run(rt: Arc<Runtime>, opts: Options) -> i32 {
                     if let Err(e) = out.flush() {
                         write_failed = Some(e);
                     }
+                }
+                if write_failed.as_ref().is_some_and(util::is_broken_pipe) {
+                    break 'collect;
                 }
                 match done_rx.recv_timeout(Duration::from_millis(100)) {
                     Ok(d) => d,
@@ -243,12 +285,29 @@ pub fn run(rt: Arc<Runtime>, opts: Options) -> i32 {
             }
             let _ = permit_rx.try_recv();
         }
+        if write_failed.as_ref().is_some_and(util::is_broken_pipe) {
+            // The reader is gone (`| head`): stop reading and rendering, say nothing.
+            break 'collect;
+        }
         progress.draw(&totals, false);
     }
-    if let Err(e) = out.flush() {
-        write_failed.get_or_insert(e);
+    if write_failed.is_none() {
+        if let Err(e) = out.flush() {
+            write_failed = Some(e);
+        }
     }
     progress.draw(&totals, true);
+    if write_failed.as_ref().is_some_and(util::is_broken_pipe) {
+        // Dropping the receivers stops the reader and the workers at their next hand-off; the
+        // process ends without waiting for a job in progress. Nothing more can be written.
+        drop(done_rx);
+        drop(permit_rx);
+        drop(out);
+        if opts.stats {
+            print_stats(&rt, &totals, t0, workers);
+        }
+        return exit::OK;
+    }
     for h in handles {
         let _ = h.join();
     }
@@ -264,11 +323,7 @@ pub fn run(rt: Arc<Runtime>, opts: Options) -> i32 {
         eprintln!("haforu: reading {}: {e}", display(&opts.input));
         return exit::USAGE;
     }
-    if totals.errors.is_empty() {
-        exit::OK
-    } else {
-        exit::JOB_ERRORS
-    }
+    processed(opts.strict, !totals.errors.is_empty())
 }
 
 fn run_one(worker: &mut Worker, mode: Mode, t: Task) -> Done {
@@ -314,18 +369,26 @@ fn as_validation(job: &[u8]) -> Vec<u8> {
     }
 }
 
-/// `{"id":..,"valid":true}` or `{"id":..,"valid":false,"error":..,"error_kind":..}`.
+/// `{"id":..,"valid":true}` or `{"id":..,"valid":false,"error":..,"error_kind":..}`, followed
+/// by the result's `"warnings":[..]` when it has any.
 fn validation_line(result: &[u8], ok: bool) -> Vec<u8> {
     let v: serde_json::Value = serde_json::from_slice(result).unwrap_or_default();
-    let id = serde_json::to_string(&v["id"]).unwrap_or_else(|_| "null".into());
-    if ok {
-        format!("{{\"id\":{id},\"valid\":true}}").into_bytes()
+    let json = |v: &serde_json::Value| serde_json::to_string(v).unwrap_or_else(|_| "null".into());
+    let mut line = if ok {
+        format!("{{\"id\":{},\"valid\":true", json(&v["id"]))
     } else {
-        let err = serde_json::to_string(&v["error"]).unwrap_or_else(|_| "null".into());
-        let kind = serde_json::to_string(&v["error_kind"]).unwrap_or_else(|_| "null".into());
-        format!("{{\"id\":{id},\"valid\":false,\"error\":{err},\"error_kind\":{kind}}}")
-            .into_bytes()
+        format!(
+            "{{\"id\":{},\"valid\":false,\"error\":{},\"error_kind\":{}",
+            json(&v["id"]),
+            json(&v["error"]),
+            json(&v["error_kind"])
+        )
+    };
+    if v["warnings"].as_array().is_some_and(|w| !w.is_empty()) {
+        line.push_str(&format!(",\"warnings\":{}", json(&v["warnings"])));
     }
+    line.push('}');
+    line.into_bytes()
 }
 
 fn print_stats(rt: &Runtime, totals: &Totals, t0: Instant, workers: usize) {
@@ -409,43 +472,65 @@ impl Progress {
     }
 }
 
+pub struct StreamOptions {
+    pub input: Option<PathBuf>,
+    pub output: Option<PathBuf>,
+    pub strict: bool,
+    pub stats: bool,
+}
+
 /// Runs `haforu stream`: one job per line in, one result per line out, flushed per line, in
 /// input order. A bad line gives an error result; only the end of input stops it.
-pub fn stream(rt: Arc<Runtime>) -> i32 {
-    let stdin = io::stdin();
-    let mut lines = LineReader::new(Box::new(io::BufReader::new(stdin)));
+pub fn stream(rt: Arc<Runtime>, opts: StreamOptions) -> i32 {
+    let t0 = Instant::now();
+    let reader = match open_input(&opts.input) {
+        Ok((r, _)) => r,
+        Err(e) => {
+            eprintln!("haforu: cannot read {}: {e}", display(&opts.input));
+            return exit::USAGE;
+        }
+    };
+    let mut lines = LineReader::new(Box::new(io::BufReader::new(reader)));
+    let mut out = match open_output(&opts.output) {
+        Ok(w) => w,
+        Err(rc) => return rc,
+    };
     let mut worker = rt.worker();
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    let mut any_error = false;
-    loop {
+    let mut totals = Totals::default();
+    let rc = loop {
         let item = match lines.next_item() {
             Ok(Some(i)) => i,
-            Ok(None) => break,
+            Ok(None) => break processed(opts.strict, !totals.errors.is_empty()),
             Err(e) => {
-                eprintln!("haforu: reading stdin: {e}");
-                return exit::USAGE;
+                eprintln!("haforu: reading {}: {e}", display(&opts.input));
+                break exit::USAGE;
             }
         };
         let o = match item {
             Item::Job(n, text) => worker.run_job(&text, n, 0),
             Item::TooLong(n) => line_too_long(n),
         };
-        any_error |= !o.ok;
-        if out
+        totals.jobs += 1;
+        match o.kind {
+            None => totals.ok += 1,
+            Some(kind) => *totals.errors.entry(kind).or_default() += 1,
+        }
+        if let Err(e) = out
             .write_all(&o.json)
             .and_then(|_| out.write_all(b"\n"))
             .and_then(|_| out.flush())
-            .is_err()
         {
-            return exit::OUTPUT;
+            if util::is_broken_pipe(&e) {
+                break exit::OK;
+            }
+            eprintln!("haforu: writing results: {e}");
+            break exit::OUTPUT;
         }
+    };
+    if opts.stats {
+        print_stats(&rt, &totals, t0, 1);
     }
-    if any_error {
-        exit::JOB_ERRORS
-    } else {
-        exit::OK
-    }
+    rc
 }
 
 /// The error result for an input line over the host's line limit (its id is `line-N`).
@@ -487,6 +572,15 @@ mod tests {
         assert_eq!(
             l,
             br#"{"id":"b","valid":false,"error":"x","error_kind":"bad_job"}"#.to_vec()
+        );
+        let l = validation_line(
+            br#"{"id":"c","status":"success","glyphs":[],"warnings":["unknown key `font.variation` ignored"]}"#,
+            true,
+        );
+        assert_eq!(
+            l,
+            br#"{"id":"c","valid":true,"warnings":["unknown key `font.variation` ignored"]}"#
+                .to_vec()
         );
     }
 }

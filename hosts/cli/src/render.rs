@@ -1,7 +1,7 @@
 //! `haforu render`: one text, one image (or metrics/glyphs), straight from the command line.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -9,7 +9,7 @@ use clap::Args;
 use serde_json::{json, Map, Value};
 
 use crate::runtime::{Runtime, FLAG_DATA_OUT_OF_BAND};
-use crate::util::exit;
+use crate::util::{self, exit};
 
 /// The bundled default font (Inter, Latin subset), used when `-f` is not given.
 pub static DEFAULT_FONT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default_font.ttf"));
@@ -20,18 +20,22 @@ const CANVAS_SIDE_MAX: u64 = 10_000;
 const CANVAS_AREA_MAX: u64 = 50_000_000;
 
 #[derive(Args)]
+#[command(group = clap::ArgGroup::new("the_text").required(true).args(["text", "text_arg"]))]
 pub struct RenderArgs {
-    /// Font file (.ttf, .otf, .ttc); default: the bundled Inter.
-    #[arg(short = 'f', long)]
-    font: Option<PathBuf>,
-    /// The text to render.
+    /// The text to render (or give it as TEXT).
     #[arg(short = 't', long)]
-    text: String,
+    text: Option<String>,
+    /// The text to render, as a plain argument.
+    #[arg(value_name = "TEXT", conflicts_with = "text")]
+    text_arg: Option<String>,
+    /// Font file (.ttf, .otf, .ttc); default: the bundled Inter.
+    #[arg(short = 'f', long, visible_alias = "font-file", value_name = "FILE")]
+    font: Option<PathBuf>,
     /// Size in pixels per em.
-    #[arg(short = 's', long, default_value_t = 48.0)]
+    #[arg(short = 's', long, visible_alias = "font-size", default_value_t = 48.0)]
     size: f64,
     /// Axis coordinates, e.g. `wght=700,wdth=90`.
-    #[arg(long, value_name = "TAG=VALUE,...")]
+    #[arg(long, visible_alias = "var", value_name = "TAG=VALUE,...")]
     variations: Option<String>,
     /// Named instance (fvar subfamily name), applied before --variations.
     #[arg(long)]
@@ -57,15 +61,68 @@ pub struct RenderArgs {
     /// Canvas height (default: 4/3 of the size, baseline at 3/4 of it).
     #[arg(long)]
     height: Option<u64>,
-    /// png, pgm, raw, metrics or glyphs.
-    #[arg(long, default_value = "png")]
-    format: String,
-    /// Output file (default: stdout; images are not written to a terminal).
-    #[arg(short = 'o', long)]
+    /// png, pgm, raw, metrics or glyphs (default: from the extension of -o, else png).
+    #[arg(long)]
+    format: Option<String>,
+    /// Output file: .png, .pgm, .raw or .json (metrics; glyphs with --format glyphs). Default:
+    /// stdout (images are not written to a terminal).
+    #[arg(short = 'o', long, visible_alias = "output-file", value_name = "FILE")]
     output: Option<PathBuf>,
     /// Also print the result JSON (without image data) to stderr.
     #[arg(long)]
     json: bool,
+    /// Resolve -f against DIR and refuse a path that leads outside it.
+    #[arg(long, value_name = "DIR")]
+    base_dir: Option<PathBuf>,
+}
+
+impl RenderArgs {
+    pub fn base_dir(&self) -> Option<&PathBuf> {
+        self.base_dir.as_ref()
+    }
+}
+
+/// Every format `render` can produce.
+const FORMATS: [&str; 5] = ["png", "pgm", "raw", "metrics", "glyphs"];
+
+/// The format to render: `--format`, else the one the extension of `-o` names, else png. An
+/// unknown extension, or a `--format` that disagrees with it, is an error (usage, exit 2).
+fn choose_format(format: Option<&str>, output: Option<&Path>) -> Result<String, String> {
+    if let Some(f) = format {
+        if !FORMATS.contains(&f) {
+            return Err(format!(
+                "--format {f}: not one of png, pgm, raw, metrics, glyphs"
+            ));
+        }
+    }
+    let Some(out) = output.filter(|p| p.as_os_str() != "-") else {
+        return Ok(format.unwrap_or("png").to_string());
+    };
+    let ext = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let (default, fits): (&str, &[&str]) = match ext.as_deref() {
+        Some("png") => ("png", &["png"]),
+        Some("pgm") => ("pgm", &["pgm"]),
+        Some("raw") => ("raw", &["raw"]),
+        Some("json") => ("metrics", &["metrics", "glyphs"]),
+        _ => {
+            return Err(format!(
+                "-o {}: unknown extension; use .png, .pgm, .raw or .json (metrics, or glyphs with --format glyphs)",
+                out.display()
+            ))
+        }
+    };
+    match format {
+        None => Ok(default.to_string()),
+        Some(f) if fits.contains(&f) => Ok(f.to_string()),
+        Some(f) => Err(format!(
+            "--format {f} disagrees with -o {} (that extension means {})",
+            out.display(),
+            fits.join(" or ")
+        )),
+    }
 }
 
 fn parse_variations(s: &str) -> Result<Map<String, Value>, String> {
@@ -86,14 +143,35 @@ fn parse_variations(s: &str) -> Result<Map<String, Value>, String> {
 
 pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
     let t0 = Instant::now();
+    let format = match choose_format(a.format.as_deref(), a.output.as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("haforu: {e}");
+            return exit::USAGE;
+        }
+    };
+    let text_content = a
+        .text
+        .clone()
+        .or_else(|| a.text_arg.clone())
+        .unwrap_or_default();
     let font = match &a.font {
-        Some(p) => match rt.fonts.load(p) {
-            Ok(f) => f,
-            Err(e) => {
-                eprintln!("haforu: cannot use font file {}: {e}", p.display());
-                return exit::USAGE;
+        Some(p) => {
+            let file = match rt.resolve_font_path(&p.display().to_string()) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("haforu: {e}");
+                    return exit::USAGE;
+                }
+            };
+            match rt.fonts.load(&file) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("haforu: cannot use font file {}: {e}", p.display());
+                    return exit::USAGE;
+                }
             }
-        },
+        }
         None if DEFAULT_FONT.is_empty() => {
             eprintln!("haforu: this build has no bundled font; pass -f FONT");
             return exit::USAGE;
@@ -122,7 +200,7 @@ pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
         font_obj.insert("instance".into(), json!(i));
     }
     let mut text = Map::new();
-    text.insert("content".into(), json!(a.text));
+    text.insert("content".into(), json!(text_content));
     for (k, v) in [
         ("script", &a.script),
         ("language", &a.language),
@@ -144,7 +222,7 @@ pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
     let line = (a.size * 4.0 / 3.0)
         .ceil()
         .clamp(1.0, CANVAS_SIDE_MAX as f64) as u64;
-    let chars = a.text.chars().count() as f64;
+    let chars = text_content.chars().count() as f64;
     let long = ((chars + 2.0) * a.size * 1.3)
         .ceil()
         .clamp(1.0, CANVAS_SIDE_MAX as f64) as u64;
@@ -182,10 +260,10 @@ pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
         };
         (width, height)
     };
-    let image = matches!(a.format.as_str(), "png" | "pgm" | "raw");
+    let image = matches!(format.as_str(), "png" | "pgm" | "raw");
     let flags = if image { FLAG_DATA_OUT_OF_BAND } else { 0 };
     let o = worker.run_with(
-        &job(&a.format, width, height),
+        &job(&format, width, height),
         0,
         Some(&font),
         flags,
@@ -213,7 +291,7 @@ pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
             j
         }
     };
-    match &a.output {
+    match a.output.as_ref().filter(|p| p.as_os_str() != "-") {
         Some(p) => {
             if let Err(e) = std::fs::write(p, &payload) {
                 eprintln!("haforu: cannot write {}: {e}", p.display());
@@ -223,7 +301,7 @@ pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
                 eprintln!(
                     "haforu: wrote {} ({width}×{height} {}, {} bytes)",
                     p.display(),
-                    a.format,
+                    format,
                     payload.len()
                 );
             }
@@ -234,7 +312,11 @@ pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
                 eprintln!("haforu: not writing an image to a terminal; pass -o FILE");
                 return exit::USAGE;
             }
-            if out.write_all(&payload).and_then(|_| out.flush()).is_err() {
+            if let Err(e) = out.write_all(&payload).and_then(|_| out.flush()) {
+                if util::is_broken_pipe(&e) {
+                    return exit::OK;
+                }
+                eprintln!("haforu: writing to stdout: {e}");
                 return exit::OUTPUT;
             }
         }
@@ -265,6 +347,28 @@ mod tests {
         assert_eq!(m["wdth"], 90.0);
         assert!(parse_variations("wght").is_err());
         assert!(parse_variations("wght=x").is_err());
+    }
+
+    #[test]
+    fn format_from_extension() {
+        let f = |fmt: Option<&str>, out: Option<&str>| choose_format(fmt, out.map(Path::new));
+        assert_eq!(f(None, None).unwrap(), "png");
+        assert_eq!(f(Some("metrics"), None).unwrap(), "metrics");
+        assert_eq!(f(None, Some("a.PGM")).unwrap(), "pgm");
+        assert_eq!(f(None, Some("a.png")).unwrap(), "png");
+        assert_eq!(f(None, Some("a.raw")).unwrap(), "raw");
+        assert_eq!(f(None, Some("m.json")).unwrap(), "metrics");
+        assert_eq!(f(Some("glyphs"), Some("m.json")).unwrap(), "glyphs");
+        assert_eq!(f(Some("pgm"), Some("-")).unwrap(), "pgm");
+        assert!(f(None, Some("a.tiff"))
+            .unwrap_err()
+            .contains("unknown extension"));
+        assert!(f(None, Some("noext")).is_err());
+        assert!(f(Some("png"), Some("a.pgm"))
+            .unwrap_err()
+            .contains("disagrees"));
+        assert!(f(Some("metrics"), Some("a.png")).is_err());
+        assert!(f(Some("tiff"), None).is_err());
     }
 
     #[test]

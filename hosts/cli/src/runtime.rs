@@ -38,8 +38,8 @@ const EPOCH_TICK: Duration = Duration::from_millis(1);
 /// Font bytes a worker keeps registered inside its instance before it drops the least recently
 /// used ones (they live in the guest's linear memory, which counts against the memory cap).
 const REGISTERED_FONT_BYTES_MAX: usize = 128 << 20;
-/// Registered fonts per instance, whatever their size.
-const REGISTERED_FONTS_MAX: usize = 256;
+/// Registered fonts per instance, whatever their size (`--max-fonts`).
+pub const REGISTERED_FONTS_DEFAULT: usize = 512;
 /// Table elements an instance may grow to (the module has one small function table).
 const TABLE_ELEMENTS_MAX: usize = 100_000;
 
@@ -54,6 +54,13 @@ pub struct Sandbox {
     pub recycle_jobs: u64,
     /// Rebuild an instance once its linear memory exceeds this many MiB after a job.
     pub recycle_memory_mb: u64,
+    /// Fonts kept registered per instance (least recently used dropped beyond it).
+    pub max_fonts: usize,
+    /// Capacity of the engine's glyph coverage cache in glyphs (`None`: the engine's default,
+    /// `Some(0)`: cache off), set with `haforu_cache_config` on every new instance.
+    pub max_glyphs: Option<u32>,
+    /// When set (canonical), `font.path` is resolved against it and must stay inside it.
+    pub base_dir: Option<PathBuf>,
 }
 
 impl Default for Sandbox {
@@ -63,6 +70,9 @@ impl Default for Sandbox {
             timeout_ms: 10_000,
             recycle_jobs: 100_000,
             recycle_memory_mb: 256,
+            max_fonts: REGISTERED_FONTS_DEFAULT,
+            max_glyphs: None,
+            base_dir: None,
         }
     }
 }
@@ -97,6 +107,11 @@ impl Runtime {
         let engine = Engine::new(&config).map_err(|e| format!("wasmtime engine: {e}"))?;
         let t0 = Instant::now();
         let (module, cache_path, cache_hit) = load_module(&engine)?;
+        if sandbox.max_glyphs.is_some() && module.get_export("haforu_cache_config").is_none() {
+            return Err(
+                "--max-glyphs: this haforu.wasm lacks the export haforu_cache_config".into(),
+            );
+        }
         let load = LoadInfo {
             cache_path,
             cache_hit,
@@ -122,6 +137,24 @@ impl Runtime {
             traps: AtomicU64::new(0),
             instances_built: AtomicU64::new(0),
         }))
+    }
+
+    /// The file a job's `font.path` names: the path itself, or with `--base-dir` the path taken
+    /// from that directory, symlinks resolved, refused when it ends up outside it.
+    pub fn resolve_font_path(&self, path: &str) -> Result<PathBuf, String> {
+        let Some(base) = &self.sandbox.base_dir else {
+            return Ok(PathBuf::from(path));
+        };
+        let joined = base.join(path);
+        match joined.canonicalize() {
+            Ok(real) if real.starts_with(base) => Ok(real),
+            Ok(_) => Err(format!(
+                "font path '{path}' resolves outside --base-dir {}",
+                base.display()
+            )),
+            // Missing files are reported by the font loader, with the usual message.
+            Err(_) => Ok(joined),
+        }
     }
 
     /// A worker with the configured memory cap.
@@ -345,6 +378,19 @@ impl Worker {
                 "haforu.wasm speaks ABI {v}; this host speaks {ABI_VERSION}"
             )));
         }
+        if let Some(n) = rt.sandbox.max_glyphs {
+            let config: TypedFunc<(i32, i32), i32> = instance
+                .get_typed_func(&mut store, "haforu_cache_config")
+                .map_err(|e| {
+                    Fault::internal(format!(
+                        "--max-glyphs needs the export haforu_cache_config: {e}"
+                    ))
+                })?;
+            let n = i32::try_from(n).unwrap_or(i32::MAX);
+            config
+                .call(&mut store, (n, -1))
+                .map_err(|e| Fault::internal(format!("haforu_cache_config: {e}")))?;
+        }
         let inst = Inst {
             alloc: instance
                 .get_typed_func(&mut store, "haforu_alloc")
@@ -527,7 +573,7 @@ impl Worker {
         }
         // Make room first.
         while !self.handles.is_empty()
-            && (self.handles.len() >= REGISTERED_FONTS_MAX
+            && (self.handles.len() >= self.rt.sandbox.max_fonts.max(1)
                 || self.registered_bytes + font.bytes.len() > REGISTERED_FONT_BYTES_MAX)
         {
             let (&id, _) = self
@@ -645,13 +691,22 @@ impl Worker {
             job::FontPlan::Reject(msg) => {
                 return Outcome::error(&id, ErrorKind::BadJob, &msg, peek.path(), t0)
             }
-            job::FontPlan::Path(path) => match self.rt.fonts.load(path) {
-                Ok(f) => Some(f),
-                Err(e) => {
-                    let msg = format!("job {id}: cannot read font file '{path}': {e}");
-                    return Outcome::error(&id, e.kind(), &msg, Some(path), t0);
+            job::FontPlan::Path(path) => {
+                let file = match self.rt.resolve_font_path(path) {
+                    Ok(f) => f,
+                    Err(msg) => {
+                        let msg = format!("job {id}: {msg}");
+                        return Outcome::error(&id, ErrorKind::FontNotFound, &msg, Some(path), t0);
+                    }
+                };
+                match self.rt.fonts.load(&file) {
+                    Ok(f) => Some(f),
+                    Err(e) => {
+                        let msg = format!("job {id}: cannot read font file '{path}': {e}");
+                        return Outcome::error(&id, e.kind(), &msg, Some(path), t0);
+                    }
                 }
-            },
+            }
         };
         self.run_with(
             job,

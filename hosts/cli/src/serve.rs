@@ -35,8 +35,8 @@ pub struct ServeArgs {
     /// Directory of font files that jobs may name with `font.name`.
     #[arg(long, value_name = "DIR")]
     fonts: Option<PathBuf>,
-    /// Worker threads, each with its own engine instance (default: number of cores).
-    #[arg(long)]
+    /// Worker threads, each with its own engine instance (0 or default: number of cores).
+    #[arg(long, short_alias = 'j', alias = "jobs", value_name = "N")]
     workers: Option<usize>,
     /// Jobs that may wait for a worker; /render answers 503 beyond that.
     #[arg(long, default_value_t = 64)]
@@ -165,7 +165,10 @@ pub fn run(rt: Arc<Runtime>, a: ServeArgs, cores: usize) -> i32 {
             }
         },
     };
-    let workers = a.workers.unwrap_or(cores).max(1);
+    let workers = match a.workers {
+        None | Some(0) => cores,
+        Some(n) => n,
+    };
     // Check that the engine starts before accepting connections.
     if let Err(f) = rt.worker().info() {
         eprintln!("haforu: {}", f.message);

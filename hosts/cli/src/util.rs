@@ -1,10 +1,13 @@
-//! Exit codes and process memory figures.
+//! Exit codes, the help text's exit-code table, closed pipes and process memory figures.
 
-/// Exit codes of every `haforu` command (documented in README.md).
+/// Exit codes of every `haforu` command (the table is README.md's "Exit codes"; the Python CLI
+/// uses the same codes).
 pub mod exit {
-    /// Every job succeeded (for `serve`: a clean shutdown).
+    /// The input was processed, whatever the jobs' statuses (haforu 2.x); `render` wrote its
+    /// output; `serve` shut down cleanly; the reader closed the pipe early (`| head`).
     pub const OK: i32 = 0;
-    /// The input was processed, but at least one job produced an error result.
+    /// `--strict` and some job gave an error result; `render` failed; `validate` found an
+    /// invalid job.
     pub const JOB_ERRORS: i32 = 1;
     /// Usage error, or the input (or a font named on the command line) could not be read.
     pub const USAGE: i32 = 2;
@@ -12,8 +15,35 @@ pub mod exit {
     pub const ENVELOPE: i32 = 3;
     /// The engine could not be loaded or started (bad module, ABI mismatch, address in use).
     pub const ENGINE: i32 = 4;
-    /// Results could not be written (e.g. a closed pipe or a full disk).
+    /// Results could not be written (e.g. a full disk; a closed pipe is [`OK`]).
     pub const OUTPUT: i32 = 5;
+}
+
+/// The "Exit codes" table of README.md as plain text for `--help`: a heading and one
+/// `  N  meaning` line per row (the Python CLI prints the same text; a test compares them).
+pub fn exit_code_help() -> String {
+    let readme = include_str!("../README.md");
+    let mut out = String::from("Exit codes:");
+    let rows = readme
+        .lines()
+        .skip_while(|l| l.trim_start_matches('#').trim() != "Exit codes" || !l.starts_with('#'))
+        .skip(1)
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'));
+    for row in rows {
+        let cells: Vec<&str> = row.trim_matches('|').split('|').map(str::trim).collect();
+        if let [code, meaning] = cells[..] {
+            if code.chars().all(|c| c.is_ascii_digit()) && !code.is_empty() {
+                out.push_str(&format!("\n  {code}  {meaning}"));
+            }
+        }
+    }
+    out
+}
+
+/// True for the error a write gets when the reader has gone (`| head`): stop writing, exit 0.
+pub fn is_broken_pipe(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::BrokenPipe
 }
 
 fn status_kb(key: &str) -> u64 {

@@ -183,7 +183,7 @@ fn batch_object_envelope() {
 }
 
 /// Malformed lines, broken fonts and pathological jobs each give one error result; the jobs
-/// after them still succeed; the exit code says some jobs failed.
+/// after them still succeed; the input was processed, so the exit code is 0 (haforu 2.x).
 #[test]
 fn bad_jobs_never_stop_a_batch() {
     let dir = scratch("broken");
@@ -289,7 +289,7 @@ fn bad_jobs_never_stop_a_batch() {
     );
     assert_eq!(
         out.status.code(),
-        Some(1),
+        Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -355,7 +355,7 @@ fn deadline_and_memory_cap() {
         ],
         input.as_bytes(),
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(0));
     let l = lines(&out);
     assert_eq!(l[0]["error_kind"], "resource_limit", "{}", l[0]);
     assert!(l[0]["error"].as_str().unwrap().contains("deadline"));
@@ -492,7 +492,7 @@ fn stream_is_interactive() {
         "success"
     );
     drop(stdin);
-    assert_eq!(child.wait().unwrap().code(), Some(1));
+    assert_eq!(child.wait().unwrap().code(), Some(0));
 }
 
 /// `render` with the bundled font, a font file, variations, features and each format.
@@ -603,7 +603,8 @@ fn render_command() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-/// `validate` checks without rendering: one verdict per job, exit code 1 if any is invalid.
+/// `validate` checks without rendering: one verdict per job (with the job's warnings), exit code 1
+/// if any is invalid; warnings never make a job invalid.
 #[test]
 fn validate_command() {
     let input = format!(
@@ -626,6 +627,40 @@ fn validate_command() {
         format!("{}\n", job("v1", DEJAVU, "Hi", "pgm", 100, 64)).as_bytes(),
     );
     assert_eq!(out.status.code(), Some(0));
+
+    // Warnings: unknown keys (a typo), an unused encoding, an axis the font lacks, a clamp.
+    let warned = r#"{"id":"w","font":{"path":"tests/fonts/Inter-VF-subset.ttf","size":20,"variation":{"wght":5},"variations":{"wdth":80,"wght":1200}},"text":{"content":"Hi"},"rendering":{"format":"png","encoding":"hex","width":50,"height":30}}"#;
+    let dir = scratch("validate");
+    let f = dir.join("w.jsonl");
+    std::fs::write(&f, format!("{warned}\n")).unwrap();
+    let out = haforu().args(["validate", "-i"]).arg(&f).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let l = lines(&out);
+    assert_eq!(l[0]["valid"], true);
+    let w: Vec<&str> = l[0]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for needle in [
+        "font.variation`",
+        "rendering.encoding `hex`",
+        "axis `wdth`",
+        "clamped to 900",
+    ] {
+        assert!(w.iter().any(|m| m.contains(needle)), "{needle}: {w:?}");
+    }
+    // An invalid envelope: one verdict with id `batch`, exit code 3.
+    let out = run(&["validate"], br#"{"version":"1.0","jobs":[]}"#);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(lines(&out)[0]["id"], "batch");
+    assert_eq!(lines(&out)[0]["valid"], false);
 }
 
 #[test]
@@ -641,6 +676,42 @@ fn diagnostics_and_version() {
     let out = haforu().arg("--version").output().unwrap();
     let s = String::from_utf8(out.stdout).unwrap();
     assert!(s.starts_with("haforu ") && s.contains("wasmtime"), "{s}");
+}
+
+/// README.md's exit-code table, as `(code, meaning)` rows.
+fn readme_exit_codes() -> Vec<(String, String)> {
+    let readme = std::fs::read_to_string(root().join("hosts/cli/README.md")).unwrap();
+    let at = readme
+        .find("\n### Exit codes\n")
+        .expect("README has an Exit codes section");
+    readme[at..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+            (cells.len() == 2 && cells[0].parse::<u8>().is_ok())
+                .then(|| (cells[0].to_string(), cells[1].to_string()))
+        })
+        .collect()
+}
+
+/// `haforu --help` (and every subcommand's help) ends with README.md's exit-code table.
+#[test]
+fn help_prints_the_exit_code_table() {
+    let rows = readme_exit_codes();
+    let codes: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(codes, ["0", "1", "2", "3", "4", "5"]);
+    let mut want = String::from("Exit codes:");
+    for (code, meaning) in &rows {
+        want.push_str(&format!("\n  {code}  {meaning}"));
+    }
+    for args in [&["--help"][..], &["batch", "--help"], &["render", "-h"]] {
+        let out = haforu().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(&want), "{args:?}:\n{text}");
+    }
 }
 
 #[test]
@@ -661,6 +732,300 @@ fn exit_codes() {
     let out = run(&["batch"], b"\n\n");
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
+
+    // A failing job: the input was processed (0); --strict makes it 1; in batch and stream.
+    let mixed = format!(
+        "{}\n{}\n",
+        job("good", DEJAVU, "Hi", "metrics", 100, 64),
+        job("bad", "tests/fonts/none.ttf", "Hi", "metrics", 100, 64)
+    );
+    for cmd in ["batch", "stream"] {
+        let out = run(&[cmd], mixed.as_bytes());
+        assert_eq!(out.status.code(), Some(0), "{cmd}");
+        let l = lines(&out);
+        assert_eq!(l.len(), 2);
+        assert!(l.iter().any(|r| r["error_kind"] == "font_not_found"));
+        let out = run(&[cmd, "--strict"], mixed.as_bytes());
+        assert_eq!(out.status.code(), Some(1), "{cmd} --strict");
+        assert_eq!(lines(&out).len(), 2);
+        let ok = run(
+            &[cmd, "--strict"],
+            format!("{}\n", job("g", DEJAVU, "Hi", "metrics", 100, 64)).as_bytes(),
+        );
+        assert_eq!(ok.status.code(), Some(0), "{cmd} --strict, all good");
+        // Unreadable input: 2.
+        let out = haforu().args([cmd, "no/such/file.jsonl"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+    }
+    // A bad envelope: 3, even with --strict.
+    let out = run(&["batch", "--strict"], br#"{"version":"1.0","jobs":[]}"#);
+    assert_eq!(out.status.code(), Some(3));
+    // An unwritable -o: 5.
+    let out = run(
+        &["batch", "-o", "no/such/dir/out.jsonl"],
+        format!("{}\n", job("g", DEJAVU, "Hi", "metrics", 100, 64)).as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(5));
+    // A --base-dir that is not a directory: 2.
+    let out = run(&["batch", "--base-dir", "no/such/dir"], b"");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// `render -o FILE` takes the format from the extension; an unknown extension, or a --format
+/// that disagrees with it, is a usage error (2) and writes nothing.
+#[test]
+fn render_format_from_extension() {
+    let dir = scratch("render-ext");
+    let render = |extra: &[&str], out: &std::path::Path| {
+        haforu()
+            .args(["render", "-f", DEJAVU, "-t", "Hi", "-s", "30"])
+            .args(extra)
+            .arg("-o")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let pgm = dir.join("a.pgm");
+    let o = render(&[], &pgm);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(std::fs::read(&pgm).unwrap().starts_with(b"P5\n"));
+    let png = dir.join("a.PNG");
+    assert_eq!(render(&[], &png).status.code(), Some(0));
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    let json = dir.join("m.json");
+    assert_eq!(render(&[], &json).status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert!(v["metrics"]["density"].as_f64().unwrap() > 0.0);
+    let glyphs = dir.join("g.json");
+    assert_eq!(
+        render(&["--format", "glyphs"], &glyphs).status.code(),
+        Some(0)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&glyphs).unwrap()).unwrap();
+    assert_eq!(v["glyphs"].as_array().unwrap().len(), 2);
+    for (extra, name, needle) in [
+        (&[][..], "a.tiff", "unknown extension"),
+        (&[][..], "noext", "unknown extension"),
+        (&["--format", "png"][..], "b.pgm", "disagrees"),
+        (&["--format", "metrics"][..], "c.png", "disagrees"),
+    ] {
+        let p = dir.join(name);
+        let o = render(extra, &p);
+        assert_eq!(o.status.code(), Some(2), "{name}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(needle),
+            "{name}"
+        );
+        assert!(!p.exists(), "{name} was written");
+    }
+}
+
+/// Every haforu 2.x / hb-view spelling is accepted and means what the new one does.
+#[test]
+fn aliases_2x() {
+    let dir = scratch("aliases");
+    // render: --font-file, --font-size, --output-file (and -t), same bytes as -f/-s/-o.
+    let a = dir.join("a.pgm");
+    let b = dir.join("b.pgm");
+    let o = haforu()
+        .args([
+            "render",
+            "--font-file",
+            DEJAVU,
+            "--font-size",
+            "30",
+            "--text",
+            "Hi",
+            "--output-file",
+        ])
+        .arg(&a)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = haforu()
+        .args(["render", "-f", DEJAVU, "-s", "30", "Hi", "-o"])
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert!(std::fs::read(&a).unwrap().starts_with(b"P5\n"));
+
+    // batch: --max-fonts, --max-glyphs, --workers, -w, -i, --output-file, -q: same results.
+    let input = dir.join("jobs.jsonl");
+    let text: String = (0..6)
+        .map(|i| job(&format!("a{i}"), DEJAVU, "Hamburg", "metrics", 300, 64) + "\n")
+        .collect();
+    std::fs::write(&input, &text).unwrap();
+    let base = run(&["batch", "--ordered"], text.as_bytes());
+    let want: Vec<String> = String::from_utf8(base.stdout)
+        .unwrap()
+        .lines()
+        .map(without_timing)
+        .collect();
+    assert_eq!(want.len(), 6);
+    let out_file = dir.join("out.jsonl");
+    for args in [
+        &[
+            "batch",
+            "--ordered",
+            "--max-fonts",
+            "1",
+            "--max-glyphs",
+            "0",
+            "--workers",
+            "2",
+            "-q",
+        ][..],
+        &[
+            "--max-glyphs",
+            "3",
+            "batch",
+            "--ordered",
+            "-w",
+            "1",
+            "--quiet",
+        ],
+        &[
+            "batch",
+            "--ordered",
+            "--jobs",
+            "0",
+            "--max-glyphs",
+            "100000",
+        ],
+    ] {
+        let o = haforu()
+            .args(args)
+            .arg("-i")
+            .arg(&input)
+            .arg("--output-file")
+            .arg(&out_file)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let got: Vec<String> = std::fs::read_to_string(&out_file)
+            .unwrap()
+            .lines()
+            .map(without_timing)
+            .collect();
+        assert_eq!(got, want, "{args:?}");
+    }
+    // --max-glyphs reaches the engine's glyph cache.
+    let o = haforu()
+        .args(["diagnostics", "--format", "json", "--max-glyphs", "7"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["engine"]["cache"]["glyphs"]["capacity"], 7, "{v}");
+    assert_eq!(v["sandbox"]["max_fonts"], 512);
+    let o = haforu()
+        .args(["diagnostics", "--format", "text"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.lines().any(|l| l == "abi_version: 1"), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("engine.limits.")),
+        "{text}"
+    );
+
+    // validate -i FILE; version subcommand = --version.
+    let o = haforu()
+        .args(["validate", "-i"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(lines(&o).len(), 6);
+    let v1 = haforu().arg("version").output().unwrap();
+    let v2 = haforu().arg("--version").output().unwrap();
+    assert_eq!(v1.status.code(), Some(0));
+    assert_eq!(v1.stdout, v2.stdout);
+    // --base-dir: a path inside is found, one leading outside is refused.
+    let out = run(
+        &["batch", "--base-dir", "tests/fonts"],
+        format!(
+            "{}\n{}\n",
+            job("in", "DejaVuSans-subset.ttf", "Hi", "metrics", 100, 64),
+            job("out", "../../README.md", "Hi", "metrics", 100, 64)
+        )
+        .as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let l = lines(&out);
+    let by_id = |id: &str| l.iter().find(|r| r["id"] == id).unwrap().clone();
+    assert_eq!(by_id("in")["status"], "success");
+    assert_eq!(by_id("out")["error_kind"], "font_not_found");
+    assert!(by_id("out")["error"]
+        .as_str()
+        .unwrap()
+        .contains("outside --base-dir"));
+}
+
+/// `| head -1` closes the pipe early: every command stops quietly with exit code 0.
+#[test]
+fn closed_pipe_is_quiet() {
+    let dir = scratch("pipe");
+    let input = dir.join("many.jsonl");
+    let text: String = (0..3000)
+        .map(|i| job(&format!("p{i}"), DEJAVU, "Hamburgefonstiv", "pgm", 400, 64) + "\n")
+        .collect();
+    std::fs::write(&input, text).unwrap();
+    let bin = env!("CARGO_BIN_EXE_haforu");
+    let f = input.display();
+    for cmd in [
+        format!("'{bin}' batch '{f}'"),
+        format!("'{bin}' batch --ordered -j 2 '{f}'"),
+        format!("'{bin}' stream '{f}'"),
+        format!("'{bin}' diagnostics"),
+        format!("'{bin}' render -t Hi --format pgm"),
+        format!("'{bin}' --help"),
+    ] {
+        let o = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("set -o pipefail; {cmd} | head -c 1 >/dev/null"))
+            .env(
+                "HAFORU_CACHE_DIR",
+                std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("haforu-code-cache"),
+            )
+            .current_dir(root())
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            o.stderr.is_empty(),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
 }
 
 /// Input from a file with a progress bar requested but stderr not a terminal: no bar drawn.
