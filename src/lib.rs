@@ -110,6 +110,17 @@ pub struct Output {
     pub ok: bool,
 }
 
+/// How [`Engine::run_json_with`] returns image bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// A single job's image bytes go to [`Output::data`]; the JSON has no `data`.
+    pub data_out_of_band: bool,
+    /// A sweep's point images go to [`Output::data`], concatenated; each point's `rendering`
+    /// names its `data_offset`/`data_length`. Without it sweeps carry base64 inline, whatever
+    /// `data_out_of_band` says (hosts that splice a single job's base64 stay correct).
+    pub points_out_of_band: bool,
+}
+
 /// Cache and registry counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct CacheStats {
@@ -448,6 +459,23 @@ impl Engine {
         data_out_of_band: bool,
         out: &mut Output,
     ) {
+        let opts = RunOptions {
+            data_out_of_band,
+            points_out_of_band: false,
+        };
+        self.run_json_with(job_json, line_no, font_handle, opts, out)
+    }
+
+    /// Like [`run_json_into`](Self::run_json_into), with every output option.
+    pub fn run_json_with(
+        &mut self,
+        job_json: &[u8],
+        line_no: u32,
+        font_handle: Option<u32>,
+        opts: RunOptions,
+        out: &mut Output,
+    ) {
+        let data_out_of_band = opts.data_out_of_band;
         out.json.clear();
         out.data.clear();
         let fail = |out: &mut Output, e: JobError| {
@@ -487,7 +515,7 @@ impl Engine {
         };
         if job.sweep.is_some() {
             match self.render_sweep(&job, font_handle) {
-                Ok(points) => result::write_sweep(&job, &points, data_out_of_band, out),
+                Ok(points) => result::write_sweep(&job, &points, opts.points_out_of_band, out),
                 Err(e) => fail(out, e),
             }
             return;

@@ -210,3 +210,58 @@ fn errors_are_identical_too() {
         assert_eq!(status, 1);
     }
 }
+
+#[test]
+fn sweeps_and_comparisons_are_identical_in_wasm() {
+    use base64::Engine as _;
+    let engine = Engine::default();
+    let module = wasm_module(&engine);
+    let mut guest = Guest::new(&engine, &module);
+    let mut host = Host::new();
+    let vf = "tests/fonts/Inter-VF-subset.ttf";
+    // A target rendered from another font, passed inline as PGM.
+    let target_job = json!({"id": "t", "font": {"path": "tests/fonts/DejaVuSans-subset.ttf", "size": 220},
+        "text": {"content": "Ag"}, "rendering": {"format": "pgm", "width": 400, "height": 260}});
+    let (_, pgm) = host.run(&target_job);
+    let target = base64::engine::general_purpose::STANDARD.encode(&pgm);
+    let sweep: Vec<Value> = (0..9).map(|i| json!({"wght": 100 + 100 * i})).collect();
+    let mut jobs = Vec::new();
+    for format in ["metrics", "pgm", "raw", "glyphs"] {
+        for method in ["center", "corner"] {
+            let mut j = json!({"id": format!("{format}-{method}"), "font": {"path": vf, "size": 200},
+                "text": {"content": "Ag"}, "rendering": {"format": format, "width": 380, "height": 250},
+                "sweep": sweep});
+            if format != "glyphs" {
+                j["compare"] = json!({"target": target, "method": method});
+            }
+            jobs.push(j);
+        }
+    }
+    for job in &jobs {
+        let text = job.to_string();
+        let (nh, gh) = (host.handle(vf), guest.handle(vf));
+        for flags in [0, 1, 4, 5] {
+            let mut native = haforu::Output::default();
+            host.engine.run_json_with(
+                text.as_bytes(),
+                0,
+                Some(nh),
+                haforu::RunOptions {
+                    data_out_of_band: flags & 1 != 0,
+                    points_out_of_band: flags & 4 != 0,
+                },
+                &mut native,
+            );
+            assert!(native.ok, "{}", String::from_utf8_lossy(&native.json));
+            let (json, data, status) = guest.run(text.as_bytes(), gh, flags);
+            assert_eq!(
+                String::from_utf8_lossy(&native.json),
+                String::from_utf8_lossy(&json),
+                "{} flags {flags}",
+                job["id"]
+            );
+            assert_eq!(native.data, data);
+            assert_eq!(status, 0);
+        }
+    }
+}

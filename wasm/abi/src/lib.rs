@@ -17,8 +17,12 @@ pub const FLAG_DATA_OUT_OF_BAND: i32 = 1;
 /// the job's warnings.
 pub const FLAG_VALIDATE_ONLY: i32 = 2;
 
+/// `haforu_run` flag: a sweep's point images go out of band, concatenated (each point's
+/// `rendering` names its `data_offset`/`data_length`).
+pub const FLAG_POINTS_OUT_OF_BAND: i32 = 4;
+
 /// Every `haforu_run` flag bit.
-const RUN_FLAGS: i32 = FLAG_DATA_OUT_OF_BAND | FLAG_VALIDATE_ONLY;
+const RUN_FLAGS: i32 = FLAG_DATA_OUT_OF_BAND | FLAG_VALIDATE_ONLY | FLAG_POINTS_OUT_OF_BAND;
 
 struct State {
     engine: Engine,
@@ -191,8 +195,11 @@ pub extern "C" fn haforu_run(
             }
             Some(job) => {
                 let handle = (font_handle != 0).then_some(font_handle as u32);
-                let oob = flags & FLAG_DATA_OUT_OF_BAND != 0;
-                engine.run_json_into(job, line_no as u32, handle, oob, out);
+                let opts = haforu::RunOptions {
+                    data_out_of_band: flags & FLAG_DATA_OUT_OF_BAND != 0,
+                    points_out_of_band: flags & FLAG_POINTS_OUT_OF_BAND != 0,
+                };
+                engine.run_json_with(job, line_no as u32, handle, opts, out);
             }
         }
         s.publish_current()
