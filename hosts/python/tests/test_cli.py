@@ -1,15 +1,23 @@
-"""``python -m haforu`` commands."""
+"""``python -m haforu`` commands: the same subcommands, flags, exit codes and results as the Rust
+``haforu`` CLI (hosts/cli/README.md, "Flags" and "Exit codes")."""
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
-from typing import List
+from typing import Any, Dict, List, Optional
 
-from conftest import DEJAVU, dumps, job
+import pytest
+
+from conftest import DEJAVU, INTER, ROOT, dumps, job
+
+#: The Rust CLI, built by ``make test-cli`` (which ``make test`` runs before the Python tests).
+RUST_CLI = Path(os.environ.get("HAFORU_CLI", ROOT / "target" / "release" / "haforu"))
+COMPAT_JOBS = ROOT / "tests" / "compat" / "cli_jobs_2x.jsonl"
 
 
 def cli(args: List[str], stdin: str = "", cwd: "Path | None" = None) -> "subprocess.CompletedProcess[str]":
@@ -17,10 +25,46 @@ def cli(args: List[str], stdin: str = "", cwd: "Path | None" = None) -> "subproc
                           text=True, timeout=120, cwd=cwd, env=dict(os.environ))
 
 
+def rust(args: List[str], stdin: str = "") -> "subprocess.CompletedProcess[str]":
+    if not RUST_CLI.is_file():
+        pytest.skip(f"the Rust CLI is not built ({RUST_CLI}; `make test-cli` builds it)")
+    return subprocess.run([str(RUST_CLI), *args], input=stdin, capture_output=True, text=True, timeout=120,
+                          cwd=ROOT, env=dict(os.environ))
+
+
+def results(out: str) -> List[Dict[str, Any]]:
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def without_timing(line: str) -> str:
+    """A result line without its ``timing`` (the only part that differs between runs/hosts)."""
+    at = line.rfind(',"timing":')
+    return line[:at] + "}" if at >= 0 else line
+
+
+def help_table(text: str) -> List[str]:
+    lines = text.splitlines()
+    at = lines.index("Exit codes:")
+    return [lines[at]] + [line for line in lines[at + 1:at + 7]]
+
+
+def readme_table() -> List[str]:
+    """hosts/cli/README.md's exit-code table as the help text prints it."""
+    readme = (ROOT / "hosts" / "cli" / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("\n### Exit codes\n"):].split("\n\n|", 1)[1].split("\n\n", 1)[0]
+    rows = []
+    for line in ("|" + table).splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 2 and cells[0].isdigit():
+            rows.append(f"  {cells[0]}  {cells[1]}")
+    return ["Exit codes:"] + rows
+
+
 def test_version() -> None:
     p = cli(["version"])
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("haforu ") and "ABI 1" in p.stdout
+    assert cli(["--version"]).stdout == p.stdout
 
 
 def test_diagnostics() -> None:
@@ -29,6 +73,22 @@ def test_diagnostics() -> None:
     d = json.loads(p.stdout)
     assert d["engine"]["abi_version"] == 1 and d["wasm"]["bytes"] > 0
     assert d["compiled_cache"]["status"] in ("hit", "miss", "off")
+    # 2.x spelling: --format json; --max-glyphs reaches the engine's glyph cache.
+    p = cli(["diagnostics", "--format", "json", "--max-glyphs", "7"])
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["engine"]["cache"]["glyphs"]["capacity"] == 7
+    p = cli(["diagnostics", "--format", "text"])
+    assert p.returncode == 0 and "engine.abi_version: 1" in p.stdout.splitlines()
+
+
+def test_exit_code_table_is_the_readme_one_and_the_rust_one() -> None:
+    want = readme_table()
+    assert [line[:3] for line in want[1:]] == ["  0", "  1", "  2", "  3", "  4", "  5"]
+    for args in (["--help"], ["batch", "--help"], ["render", "-h"]):
+        p = cli(args)
+        assert p.returncode == 0, p.stderr
+        assert help_table(p.stdout) == want, args
+    assert help_table(rust(["--help"]).stdout) == want
 
 
 def test_batch_stdin_and_file(tmp_path: Path) -> None:
@@ -41,20 +101,51 @@ def test_batch_stdin_and_file(tmp_path: Path) -> None:
     f.write_text(json.dumps({"version": "1.0", "jobs": [job("x", fmt="metrics"), job("y", font="/nope.ttf")]}))
     out = tmp_path / "out.jsonl"
     p = cli(["batch", str(f), "-o", str(out), "-q"])
-    assert p.returncode == 1  # one job failed
+    assert p.returncode == 0, p.stderr  # processed: a failed job is a result, not a failure
     rs = {json.loads(l)["id"]: json.loads(l) for l in out.read_text().splitlines()}
     assert rs["x"]["status"] == "success" and rs["y"]["error_kind"] == "font_not_found"
-    p = cli(["batch"], stdin='{"version": "9", "jobs": [{}]}')
-    assert p.returncode == 2 and "version" in p.stderr
+    p = cli(["batch", "--strict", "-i", str(f)])
+    assert p.returncode == 1 and len(p.stdout.splitlines()) == 2
+    p = cli(["batch", "--ordered", "--stats"], stdin=spec)
+    assert p.returncode == 0
+    assert [r["id"] for r in results(p.stdout)] == [f"c{i}" for i in range(5)]
+    stats = json.loads(p.stderr.splitlines()[-1])
+    assert stats["jobs"] == 5 and stats["ok"] == 5 and stats["errors"] == {}
+
+
+def test_exit_codes(tmp_path: Path) -> None:
+    mixed = dumps(job("good", fmt="metrics")) + "\n" + dumps(job("bad", font="/nope.ttf", fmt="metrics")) + "\n"
+    for cmd in ("batch", "stream"):
+        p = cli([cmd], stdin=mixed)
+        assert p.returncode == 0, (cmd, p.stderr)
+        assert {r["id"]: r["status"] for r in results(p.stdout)} == {"good": "success", "bad": "error"}
+        assert cli([cmd, "--strict"], stdin=mixed).returncode == 1, cmd
+        assert cli([cmd, "--strict"], stdin=dumps(job("g", fmt="metrics"))).returncode == 0, cmd
+        p = cli([cmd, str(tmp_path / "no-such-file.jsonl")])
+        assert p.returncode == 2 and "cannot read" in p.stderr, cmd
+    p = cli(["batch", "--strict"], stdin='{"version": "9", "jobs": [{}]}')
+    assert p.returncode == 3 and "version" in p.stdout
+    line = json.loads(p.stdout)
+    assert line["id"] == "batch" and line["status"] == "error" and line["error_kind"] == "bad_job"
+    assert cli(["batch", "--no-such-flag"]).returncode == 2
+    assert cli(["batch", "-o", str(tmp_path / "no" / "dir" / "x.jsonl")], stdin=mixed).returncode == 5
+    assert cli(["batch", "--base-dir", str(tmp_path / "nope")], stdin=mixed).returncode == 2
+    assert cli(["render", "-t", "x", "-f", str(DEJAVU), "-o", str(tmp_path / "x.tiff")]).returncode == 2
+    # The Rust CLI answers the same inputs with the same codes.
+    assert rust(["batch"], stdin=mixed).returncode == 0
+    assert rust(["stream", "--strict"], stdin=mixed).returncode == 1
+    assert rust(["batch"], stdin='{"version": "9", "jobs": [{}]}').returncode == 3
 
 
 def test_stream() -> None:
     spec = dumps(job("s1", fmt="metrics")) + "\n\n{bad\n" + dumps(job("s2", fmt="metrics")) + "\n"
     p = cli(["stream"], stdin=spec)
     assert p.returncode == 0, p.stderr
-    lines = [json.loads(l) for l in p.stdout.splitlines()]
-    assert [l["id"] for l in lines] == ["s1", "job", "s2"]
+    lines = results(p.stdout)
+    assert [l["id"] for l in lines] == ["s1", "line-3", "s2"]  # line numbers count blank lines
     assert lines[1]["error_kind"] == "bad_json"
+    r = rust(["stream"], stdin=spec)
+    assert [without_timing(l) for l in r.stdout.splitlines()] == [without_timing(l) for l in p.stdout.splitlines()]
 
 
 def test_render_png_and_pgm(tmp_path: Path) -> None:
@@ -64,22 +155,143 @@ def test_render_png_and_pgm(tmp_path: Path) -> None:
     assert png.read_bytes().startswith(b"\x89PNG")
     pgm = tmp_path / "a.pgm"
     p = cli(["render", "Hi", "--var", "wght=700", "--size", "30", "--width", "100", "--height", "40", "-o", str(pgm)])
-    assert p.returncode == 0, p.stderr  # bundled default font
+    assert p.returncode == 0, p.stderr  # bundled default font; the format from the extension
     assert pgm.read_bytes().startswith(b"P5\n100 40\n255\n")
     p = cli(["render", "Hi", "--font", "/nope.ttf", "-o", str(pgm)])
-    assert p.returncode == 1 and "font_not_found" in p.stderr
+    assert p.returncode == 2 and "/nope.ttf" in p.stderr  # a font named on the command line: usage
+    p = cli(["render", "-t", "Hi", "-f", str(DEJAVU), "--format", "metrics", "--json"])
+    assert p.returncode == 0 and json.loads(p.stdout)["status"] == "success"  # JSON to stdout
+
+
+def test_render_format_from_extension(tmp_path: Path) -> None:
+    def render(*extra: str) -> "subprocess.CompletedProcess[str]":
+        return cli(["render", "-f", str(DEJAVU), "-t", "Hi", "-s", "30", *extra])
+
+    m = tmp_path / "m.json"
+    assert render("-o", str(m)).returncode == 0
+    assert json.loads(m.read_text())["metrics"]["density"] > 0
+    g = tmp_path / "g.json"
+    assert render("--format", "glyphs", "-o", str(g)).returncode == 0
+    assert len(json.loads(g.read_text())["glyphs"]) == 2
+    raw = tmp_path / "a.RAW"
+    assert render("--width", "20", "--height", "10", "-o", str(raw)).returncode == 0
+    assert len(raw.read_bytes()) == 200
+    for extra, name, needle in (([], "a.tiff", "unknown extension"), ([], "noext", "unknown extension"),
+                                (["--format", "png"], "b.pgm", "disagrees"),
+                                (["--format", "metrics"], "c.png", "disagrees")):
+        out = tmp_path / name
+        p = render(*extra, "-o", str(out))
+        assert p.returncode == 2 and needle in p.stderr, name
+        assert not out.exists()
+    # Same metrics as the Rust CLI (same job, same engine).
+    r = rust(["render", "-f", str(DEJAVU), "-t", "Hi", "-s", "30", "--format", "metrics"])
+    p = render("--format", "metrics")
+    assert r.returncode == 0 and p.returncode == 0
+    assert json.loads(p.stdout)["metrics"] == json.loads(r.stdout)["metrics"]
+
+
+def test_aliases_2x(tmp_path: Path) -> None:
+    # render: --font-file, --font-size, --output-file, --text: the same bytes as -f, -s, -o, TEXT.
+    a, b = tmp_path / "a.pgm", tmp_path / "b.pgm"
+    p = cli(["render", "--font-file", str(DEJAVU), "--font-size", "30", "--text", "Hi", "--output-file", str(a)])
+    assert p.returncode == 0, p.stderr
+    assert cli(["render", "-f", str(DEJAVU), "-s", "30", "Hi", "-o", str(b)]).returncode == 0
+    assert a.read_bytes() == b.read_bytes() and a.read_bytes().startswith(b"P5\n")
+    # batch: --max-fonts, --max-glyphs, --workers / -w / -j 0, -i, --output-file, --quiet.
+    spec = tmp_path / "jobs.jsonl"
+    spec.write_text("".join(dumps(job(f"a{i}", fmt="metrics", text="Hamburg")) + "\n" for i in range(6)))
+    base = cli(["batch", "--ordered", str(spec)])
+    want = [without_timing(l) for l in base.stdout.splitlines()]
+    assert len(want) == 6
+    out = tmp_path / "out.jsonl"
+    for args in (["--max-fonts", "1", "--max-glyphs", "0", "--workers", "2", "-q"],
+                 ["-w", "1", "--max-glyphs", "3", "--quiet", "--ordered"],
+                 ["-j", "0", "--max-glyphs", "100000", "--no-progress"]):
+        p = cli(["batch", *args, "-i", str(spec), "--output-file", str(out)])
+        assert p.returncode == 0, (args, p.stderr)
+        assert sorted(without_timing(l) for l in out.read_text().splitlines()) == sorted(want), args
+    # validate -i FILE; stream --max-fonts/--max-glyphs.
+    p = cli(["validate", "-i", str(spec)])
+    assert p.returncode == 0 and [r["valid"] for r in results(p.stdout)] == [True] * 6
+    p = cli(["stream", "--max-fonts", "2", "--max-glyphs", "10", str(spec)])
+    assert [without_timing(l) for l in p.stdout.splitlines()] == want
+    # --base-dir: a path inside is found, one leading outside is refused.
+    inside = dumps(job("in", font="DejaVuSans-subset.ttf", fmt="metrics"))
+    outside = dumps(job("out", font="../../README.md", fmt="metrics"))
+    p = cli(["batch", "--ordered", "--base-dir", str(ROOT / "tests" / "fonts")], stdin=inside + "\n" + outside)
+    rs = results(p.stdout)
+    assert p.returncode == 0 and rs[0]["status"] == "success" and rs[1]["error_kind"] == "font_not_found"
 
 
 def test_validate(tmp_path: Path) -> None:
     good = "\n".join(dumps(job(f"v{i}", fmt="metrics")) for i in range(3))
     p = cli(["validate"], stdin=good)
     assert p.returncode == 0, p.stdout + p.stderr
-    assert json.loads(p.stdout) == {"valid": True, "jobs": 3, "errors": []}
+    assert results(p.stdout) == [{"id": f"v{i}", "valid": True} for i in range(3)]
     bad = good + "\n" + dumps(job("nf", font="/nope.ttf")) + "\n{oops\n" + dumps({"id": "z"})
     p = cli(["validate"], stdin=bad)
     assert p.returncode == 1
-    r = json.loads(p.stdout)
-    ids = {e["id"] for e in r["errors"]}
-    assert {"nf", "line-5", "z"} <= ids and r["jobs"] == 6
-    p = cli(["validate"], stdin="{nope")
-    assert p.returncode == 1 and json.loads(p.stdout)["valid"] is False
+    rs = results(p.stdout)
+    assert [r["id"] for r in rs] == ["v0", "v1", "v2", "nf", "line-5", "z"]
+    assert [r.get("error_kind") for r in rs[3:]] == ["font_not_found", "bad_json", "bad_job"]
+    p = cli(["validate"], stdin='{"version": "1.0", "jobs": []}')
+    assert p.returncode == 3 and results(p.stdout)[0]["id"] == "batch"
+    # Warnings: a typo'd key, an unused encoding, an axis the font lacks, a clamped coordinate.
+    warned = job("w", font={"path": str(INTER), "size": 20, "variation": {"wght": 5},
+                            "variations": {"wdth": 80, "wght": 1200}}, fmt="png", width=50, height=30)
+    warned["rendering"]["encoding"] = "hex"
+    p = cli(["validate"], stdin=dumps(warned))
+    assert p.returncode == 0, p.stderr
+    (r,) = results(p.stdout)
+    assert r["valid"] is True
+    for needle in ("font.variation`", "rendering.encoding `hex`", "axis `wdth`", "clamped to 900"):
+        assert any(needle in w for w in r["warnings"]), (needle, r["warnings"])
+    # Line for line what the Rust CLI says.
+    r2 = rust(["validate"], stdin=bad + "\n" + dumps(warned))
+    p2 = cli(["validate"], stdin=bad + "\n" + dumps(warned))
+    assert r2.returncode == p2.returncode == 1
+    assert [(x["id"], x["valid"], x.get("error_kind"), x.get("warnings")) for x in results(r2.stdout)] == \
+        [(x["id"], x["valid"], x.get("error_kind"), x.get("warnings")) for x in results(p2.stdout)]
+
+
+@pytest.mark.parametrize("command", ["batch {f}", "batch -j 2 {f}", "batch --ordered {f}", "stream {f}",
+                                     "diagnostics", "render -t Hi --format pgm", "--help"])
+def test_closed_pipe_is_quiet(tmp_path: Path, command: str) -> None:
+    f = tmp_path / "many.jsonl"
+    f.write_text("".join(dumps(job(f"p{i}", fmt="pgm", width=400, height=64)) + "\n" for i in range(1500)))
+    cmd = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "haforu"))
+    p = subprocess.run(["bash", "-c", f"set -o pipefail; {cmd} {command.format(f=shlex.quote(str(f)))} | head -c 1 >/dev/null"],
+                       capture_output=True, text=True, timeout=300, env=dict(os.environ))
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == ""
+
+
+def _run_compat(run: Any, extra: Optional[List[str]] = None) -> List[str]:
+    p = run(["batch", "--ordered", "--max-fonts", "16", "--max-glyphs", "2048", *(extra or []), str(COMPAT_JOBS)])
+    assert p.returncode == 0, p.stderr
+    return [without_timing(l) for l in p.stdout.splitlines()]
+
+
+def test_2x_job_file_same_results_on_both_clis() -> None:
+    """tests/compat/cli_jobs_2x.jsonl (2.x `"encoding": "json"` metrics jobs, `"base64"` image jobs,
+    variable coordinates, 2.x feature syntax, a typo'd key, an out-of-range axis, one job over a
+    limit) gives byte-identical results, timing aside, through both CLIs."""
+    py = _run_compat(cli)
+    jobs = [json.loads(l) for l in COMPAT_JOBS.read_text(encoding="utf-8").splitlines() if l.strip()]
+    rs = [json.loads(l) for l in py]
+    assert [r["id"] for r in rs] == [j["id"] for j in jobs]
+    for r, j in zip(rs, jobs):
+        if j["id"].startswith("err-"):
+            assert r["status"] == "error" and r["error_kind"] == "limit_exceeded"
+            continue
+        assert r["status"] == "success", r
+        if j["rendering"]["format"] == "metrics":
+            assert r["metrics"]["density"] > 0
+        else:
+            assert r["rendering"]["encoding"] == "base64" and r["rendering"]["data"]
+    warned = {r["id"]: r.get("warnings", []) for r in rs}
+    assert any("text.feature" in w for w in warned["m-clamped-and-typo"])
+    assert any("encoding `hex`" in w for w in warned["png-hex-encoding"])
+    assert not warned["m-inter-a-wght100"]  # "encoding": "json" is 2.x's normal spelling: no warning
+    assert _run_compat(rust) == py
+    assert _run_compat(rust, ["--workers", "2"]) == py

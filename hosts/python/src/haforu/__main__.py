@@ -1,240 +1,533 @@
-"""``python -m haforu``: batch, stream, render, validate, version, diagnostics."""
+"""``python -m haforu``: batch, stream, render, validate, diagnostics, version.
+
+The same subcommands, flags and exit codes as the Rust ``haforu`` CLI (hosts/cli/README.md,
+"Flags" and "Exit codes"); haforu 2.x and hb-view spellings are accepted as aliases.
+"""
 
 from __future__ import annotations
 
 import argparse
 import base64
 import json
+import math
 import os
 import platform
 import sys
 import time
-from typing import Any, Dict, Iterable, List, Optional, Sequence, TextIO
+from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Sequence, TextIO, Tuple
 
 from . import __version__
 from ._envelope import parse_envelope
 from ._runtime import cache_dir, default_font_path, get_runtime, wasm_path, wasmtime_version
 from .batch import default_workers, start_jobs
-from .errors import HaforuError
+from .errors import InvalidJobError
 from .session import StreamingSession
+
+#: Exit codes (hosts/cli/README.md, "Exit codes"; the Rust CLI uses the same).
+EXIT_OK, EXIT_JOB_ERRORS, EXIT_USAGE, EXIT_ENVELOPE, EXIT_ENGINE, EXIT_OUTPUT = 0, 1, 2, 3, 4, 5
+
+#: The table printed by ``--help``: the same text as ``haforu --help`` (the Rust CLI reads it
+#: from hosts/cli/README.md; a test checks that both CLIs print the same lines).
+EXIT_CODE_HELP = """Exit codes:
+  0  the input was processed, whatever the jobs' statuses (failed jobs are error results in the output); `render` wrote its output; `validate`: every job is valid; `serve`: clean shutdown; also when the reader closed the pipe early (e.g. `head`)
+  1  `--strict` and at least one job gave an error result; `render`: the job failed (its error JSON is on stderr); `validate`: at least one job is invalid
+  2  usage error (unknown flag, bad value, `render -o` with an unknown extension or a `--format` that disagrees with it); the input file, `--base-dir` or the `render -f` font could not be read
+  3  the job list as a whole is invalid (bad envelope: e.g. `version` not `"1.0"`, empty `jobs`); its error result (id `batch`) was printed
+  4  the engine could not start (bad module, ABI mismatch, missing export), or `serve` could not listen
+  5  results could not be written (full disk, an unwritable `-o` file)"""
+
+#: Every format ``render`` can produce, and what an output file's extension means.
+_FORMATS = ("png", "pgm", "raw", "metrics", "glyphs")
+_EXTENSIONS: Dict[str, Tuple[str, Tuple[str, ...]]] = {
+    ".png": ("png", ("png",)),
+    ".pgm": ("pgm", ("pgm",)),
+    ".raw": ("raw", ("raw",)),
+    ".json": ("metrics", ("metrics", "glyphs")),
+}
+#: SPEC §1 canvas limits (for the fitted ``render`` canvas).
+_CANVAS_SIDE_MAX = 10_000
+_CANVAS_AREA_MAX = 50_000_000
+
+
+class UsageError(Exception):
+    """A problem with the command line or its files: exit code 2."""
+
+
+class OutputError(Exception):
+    """Results could not be written: exit code 5."""
+
+
+def _err(msg: str) -> None:
+    print(f"haforu: {msg}", file=sys.stderr)
+
+
+# -- shared pieces ---------------------------------------------------------------------------
+
+
+def _input_path(args: argparse.Namespace) -> str:
+    if args.input is not None and args.input_flag is not None:
+        raise UsageError("give the input as FILE or as -i FILE, not both")
+    return args.input_flag or args.input or "-"
 
 
 def _read_input(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    with open(path, "r", encoding="utf-8") as f:
-        return f.read()
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        with open(path, "r", encoding="utf-8") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {'stdin' if path == '-' else path}: {exc}") from None
 
 
-def _sandbox_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--base-dir", help="font paths must resolve inside this directory")
-    p.add_argument("--timeout-ms", type=int, help="per-job deadline in milliseconds")
-    p.add_argument("--memory-limit-mb", type=int, help="cap on the engine's linear memory")
-    p.add_argument("--max-fonts", type=int, default=512, help="fonts kept registered (LRU)")
+def _open_output(path: Optional[str]) -> TextIO:
+    if path is None or path == "-":
+        return sys.stdout
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc}") from None
+
+
+def _base_dir(args: argparse.Namespace) -> Optional[str]:
+    d: Optional[str] = getattr(args, "base_dir", None)
+    if d is not None and not os.path.isdir(d):
+        raise UsageError(f"--base-dir {d} is not a directory")
+    return d
+
+
+def _engine_opts(args: argparse.Namespace) -> Dict[str, Any]:
+    """Keyword arguments for the engine (process_jobs / StreamingSession) from the flags."""
+    if args.max_fonts < 1:
+        raise UsageError("--max-fonts must be at least 1")
+    if args.max_glyphs is not None and args.max_glyphs < 0:
+        raise UsageError("--max-glyphs must be 0 or more")
+    if args.timeout_ms < 0 or args.memory_mb < 1:
+        raise UsageError("--timeout-ms must be 0 or more and --memory-mb at least 1")
+    return dict(
+        max_fonts=args.max_fonts,
+        max_glyphs=args.max_glyphs,
+        timeout_ms=args.timeout_ms or None,
+        memory_limit_mb=args.memory_mb,
+        base_dir=_base_dir(args),
+    )
+
+
+def _session(args: argparse.Namespace) -> StreamingSession:
+    o = _engine_opts(args)
+    return StreamingSession(
+        max_fonts=o["max_fonts"], max_glyphs=o["max_glyphs"], timeout_ms=o["timeout_ms"],
+        memory_limit_mb=o["memory_limit_mb"], base_dir=o["base_dir"],
+    )
+
+
+def _workers(n: Optional[int]) -> int:
+    """``-j 0`` (haforu 2.x: all cores) and no ``-j`` both mean the number of cores."""
+    return default_workers() if not n else n
+
+
+def _field(result: str, key: str) -> Optional[str]:
+    """The string value of ``key`` in a result line, found without parsing it (a quote inside a
+    JSON string is escaped, so the pattern cannot match inside the id or a message)."""
+    pat = f'"{key}":"'
+    at = result.find(pat)
+    if at < 0:
+        return None
+    at += len(pat)
+    end = result.find('"', at)
+    return result[at:end] if end >= 0 else None
+
+
+class _Totals:
+    def __init__(self, workers: int) -> None:
+        self.t0 = time.perf_counter()
+        self.jobs = 0
+        self.ok = 0
+        self.errors: Dict[str, int] = {}
+        self.workers = workers
+
+    def add(self, result: str) -> None:
+        self.jobs += 1
+        if _field(result, "status") == "error":
+            kind = _field(result, "error_kind") or "internal"
+            self.errors[kind] = self.errors.get(kind, 0) + 1
+        else:
+            self.ok += 1
+
+    def print_stats(self) -> None:
+        wall = time.perf_counter() - self.t0
+        try:
+            import resource
+
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+        except (ImportError, OSError):  # pragma: no cover - not Unix
+            peak = 0.0
+        stats = {
+            "jobs": self.jobs, "ok": self.ok, "errors": dict(sorted(self.errors.items())),
+            "jobs_per_s": round(self.jobs / wall, 1) if wall > 0 else 0.0,
+            "wall_s": round(wall, 4), "workers": self.workers, "peak_rss_mb": round(peak, 1),
+        }
+        print(json.dumps(stats, separators=(",", ":")), file=sys.stderr)
+
+
+def _processed(strict: bool, totals: _Totals) -> int:
+    return EXIT_JOB_ERRORS if strict and totals.errors else EXIT_OK
+
+
+def _envelope_line(exc: InvalidJobError) -> str:
+    """The envelope's error result (id ``batch``), as the engine writes it."""
+    return json.dumps({"id": "batch", "status": "error", "error": str(exc), "error_kind": exc.kind},
+                      separators=(",", ":"), ensure_ascii=False)
 
 
 class _Progress:
     """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
 
-    def __init__(self, total: int, stream: TextIO) -> None:
+    def __init__(self, total: int, enabled: bool) -> None:
         self.total = total
-        self.stream = stream
-        self.enabled = stream.isatty()
-        self.done = 0
+        self.enabled = enabled and sys.stderr.isatty()
         self.t0 = time.perf_counter()
         self.last = 0.0
 
-    def step(self) -> None:
-        self.done += 1
+    def draw(self, totals: _Totals, last: bool = False) -> None:
         if not self.enabled:
             return
         now = time.perf_counter()
-        if now - self.last < 0.1 and self.done < self.total:
+        if not last and now - self.last < 0.1:
             return
         self.last = now
-        frac = self.done / self.total if self.total else 1.0
+        frac = min(totals.jobs / self.total, 1.0) if self.total else 1.0
         bar = "#" * int(frac * 30)
-        rate = self.done / max(now - self.t0, 1e-9)
-        self.stream.write(f"\r[{bar:<30}] {self.done}/{self.total} {rate:,.0f} jobs/s")
-        self.stream.flush()
+        rate = totals.jobs / max(now - self.t0, 1e-9)
+        errors = sum(totals.errors.values())
+        sys.stderr.write(f"\r\x1b[2K[{bar:<30}] {frac * 100:3.0f}% {totals.jobs} jobs, {errors} errors, {rate:.0f} jobs/s")
+        if last:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
 
-    def finish(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
+
+def _write_results(results: Iterator[str], out: TextIO, totals: _Totals,
+                   on_result: Optional[Callable[[], None]] = None, flush_each: bool = False) -> None:
+    try:
+        for result in results:
+            totals.add(result)
+            try:
+                out.write(result)
+                out.write("\n")
+                if flush_each:
+                    out.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                raise OutputError(f"writing results: {exc}") from None
+            if on_result is not None:
+                on_result()
+        try:
+            out.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(f"writing results: {exc}") from None
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()  # stops the worker threads when the output ends early
+
+
+# -- batch / stream / validate ---------------------------------------------------------------
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    text = _read_input(args.input)
+    text = _read_input(_input_path(args))
+    opts = _engine_opts(args)
+    # Results come in completion order from several workers; in input order from one.
+    workers = 1 if args.ordered else _workers(args.jobs)
+    out = _open_output(args.output)
     try:
-        total, results = start_jobs(
-            text, max_fonts=args.max_fonts, workers=args.workers, base_dir=args.base_dir,
-            timeout_ms=args.timeout_ms, memory_limit_mb=args.memory_limit_mb,
-        )
-    except ValueError as exc:
-        print(f"haforu: {exc}", file=sys.stderr)
-        return 2
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
-    progress = _Progress(total, sys.stderr) if not args.quiet else _Progress(0, open(os.devnull, "w"))
-    errors = 0
-    try:
-        for result in results:
-            out.write(result)
-            out.write("\n")
-            if '"status":"error"' in result[:1200]:  # status follows the id (<= 1 KiB)
-                errors += 1
-            progress.step()
+        try:
+            total, results = start_jobs(text, workers=workers, **opts)
+        except InvalidJobError as exc:
+            if exc.job_id not in (None, "batch"):
+                raise
+            out.write(_envelope_line(exc) + "\n")
+            out.flush()
+            return EXIT_ENVELOPE
+        totals = _Totals(min(workers, max(total, 1)))
+        progress = _Progress(total, not args.no_progress)
+        _write_results(results, out, totals, lambda: progress.draw(totals))
+        progress.draw(totals, last=True)
+        if args.stats:
+            totals.print_stats()
+        return _processed(args.strict, totals)
     finally:
-        progress.finish()
         if out is not sys.stdout:
             out.close()
-        else:
-            out.flush()
-    return 1 if errors else 0
 
 
 def cmd_stream(args: argparse.Namespace) -> int:
-    """Read JSONL jobs from stdin, write each result as soon as it is done (line-buffered)."""
-    with StreamingSession(args.max_fonts, timeout_ms=args.timeout_ms,
-                          memory_limit_mb=args.memory_limit_mb, base_dir=args.base_dir) as s:
-        for line in sys.stdin:
-            if not line.strip():
-                continue
-            sys.stdout.write(s.render(line.rstrip("\r\n")))
-            sys.stdout.write("\n")
-            sys.stdout.flush()
-    return 0
+    """One job per input line, one result per output line, flushed per line, in input order."""
+    path = _input_path(args)
+    try:
+        src: IO[str] = sys.stdin if path == "-" else open(path, "r", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+    out = _open_output(args.output)
+    totals = _Totals(1)
+    try:
+        with _session(args) as s:
+            try:
+                results = s.render_many(src)
+            except InvalidJobError as exc:
+                out.write(_envelope_line(exc) + "\n")
+                out.flush()
+                return EXIT_ENVELOPE
+            try:
+                _write_results(results, out, totals, flush_each=True)
+            except UnicodeDecodeError as exc:
+                raise UsageError(f"reading {'stdin' if path == '-' else path}: {exc}") from None
+        if args.stats:
+            totals.print_stats()
+        return _processed(args.strict, totals)
+    finally:
+        if src is not sys.stdin:
+            src.close()
+        if out is not sys.stdout:
+            out.close()
+
+
+def _as_validation(job: str) -> str:
+    """A job with a known format is checked as a ``glyphs`` job: every field, limit and the font
+    are checked, nothing is rasterised (what the Rust CLI does)."""
+    try:
+        obj = json.loads(job)
+    except (ValueError, RecursionError):
+        return job
+    rendering = obj.get("rendering") if isinstance(obj, dict) else None
+    if isinstance(rendering, dict) and rendering.get("format") in _FORMATS:
+        rendering["format"] = "glyphs"
+        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    return job
+
+
+def _validation_line(result: str) -> Tuple[str, bool]:
+    """``{"id","valid":true}`` or ``{"id","valid":false,"error","error_kind"}``, plus the result's
+    ``warnings`` when it has any."""
+    r = json.loads(result)
+    ok = r.get("status") == "success"
+    line: Dict[str, Any] = {"id": r.get("id"), "valid": ok}
+    if not ok:
+        line["error"] = r.get("error")
+        line["error_kind"] = r.get("error_kind")
+    if r.get("warnings"):
+        line["warnings"] = r["warnings"]
+    return json.dumps(line, separators=(",", ":"), ensure_ascii=False), ok
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    text = _read_input(_input_path(args))
+    opts = _engine_opts(args)
+    out = _open_output(args.output)
+    try:
+        try:
+            _, jobs = parse_envelope(text)
+        except InvalidJobError as exc:
+            line, _ = _validation_line(_envelope_line(exc))
+            out.write(line + "\n")
+            out.flush()
+            return EXIT_ENVELOPE
+        # The rewritten jobs at their own line numbers (an id-less job is reported as line-N).
+        lines: List[str] = []
+        for line_no, job in jobs:
+            lines.extend([""] * (line_no - 1 - len(lines)))
+            lines.append(_as_validation(job))
+        _, results = start_jobs("\n".join(lines), workers=1, **opts)
+        invalid = 0
+        try:
+            for result in results:
+                line, ok = _validation_line(result)
+                invalid += not ok
+                out.write(line + "\n")
+            out.flush()
+        finally:
+            results.close()  # type: ignore[attr-defined]
+        return EXIT_JOB_ERRORS if invalid else EXIT_OK
+    finally:
+        if out is not sys.stdout:
+            out.close()
+
+
+# -- render ----------------------------------------------------------------------------------
+
+
+def choose_format(fmt: Optional[str], output: Optional[str]) -> str:
+    """``--format``, else the format the extension of ``-o`` names, else png. An unknown
+    extension, or a ``--format`` that disagrees with it, is a UsageError (exit 2)."""
+    if fmt is not None and fmt not in _FORMATS:
+        raise UsageError(f"--format {fmt}: not one of png, pgm, raw, metrics, glyphs")
+    if output is None or output == "-":
+        return fmt or "png"
+    ext = os.path.splitext(output)[1].lower()
+    if ext not in _EXTENSIONS:
+        raise UsageError(
+            f"-o {output}: unknown extension; use .png, .pgm, .raw or .json (metrics, or glyphs with --format glyphs)"
+        )
+    default, fits = _EXTENSIONS[ext]
+    if fmt is None:
+        return default
+    if fmt not in fits:
+        raise UsageError(f"--format {fmt} disagrees with -o {output} (that extension means {' or '.join(fits)})")
+    return fmt
 
 
 def _parse_variations(items: Sequence[str]) -> Dict[str, float]:
     out: Dict[str, float] = {}
     for item in items:
-        for part in item.split(","):
-            if not part.strip():
+        for part in (p.strip() for p in item.split(",")):
+            if not part:
                 continue
-            tag, _, value = part.partition("=")
-            if not value:
-                raise SystemExit(f"haforu: --var expects TAG=VALUE, got {part!r}")
-            out[tag.strip()] = float(value)
+            tag, sep, value = part.partition("=")
+            if not sep:
+                tag, sep, value = part.partition(":")
+            if not sep:
+                raise UsageError(f"--variations: `{part}` is not TAG=VALUE")
+            try:
+                out[tag.strip()] = float(value.strip())
+            except ValueError:
+                raise UsageError(f"--variations: `{value}` is not a number") from None
     return out
 
 
+def _render_font(args: argparse.Namespace) -> str:
+    """The font file for ``render``: ``-f`` (resolved against ``--base-dir``), else the bundled
+    font. One that cannot be read is a usage error, as in the Rust CLI."""
+    if args.font is None:
+        font = default_font_path()
+        if font is None:
+            raise UsageError("this build has no bundled font; pass -f FONT")
+        return str(font)
+    path: str = args.font
+    base = _base_dir(args)
+    if base is not None:
+        real_base = os.path.realpath(base)
+        path = os.path.realpath(os.path.join(real_base, path))
+        if not (path + os.sep).startswith(real_base.rstrip(os.sep) + os.sep):
+            raise UsageError(f"font path '{args.font}' resolves outside --base-dir {real_base}")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot use font file {args.font}: {exc.strerror or exc}") from None
+    return path
+
+
+def _fitted_width(metrics: Dict[str, Any], probe_width: int, size: float) -> int:
+    """The canvas width that holds the ink of a ``metrics`` probe, plus a quarter em."""
+    margin = math.ceil(size / 4.0)
+    bbox = (metrics.get("metrics") or {}).get("bbox") or [0, 0, 0, 0]
+    right = int(bbox[0]) + int(bbox[2])
+    if right == 0:
+        return max(1, min(math.ceil(size), probe_width))
+    return max(1, min(right + margin, _CANVAS_SIDE_MAX))
+
+
 def cmd_render(args: argparse.Namespace) -> int:
-    fmt = args.format or (os.path.splitext(args.output)[1].lstrip(".").lower() or "png")
-    if fmt not in ("png", "pgm"):
-        print(f"haforu: --format must be png or pgm, not {fmt!r}", file=sys.stderr)
-        return 2
-    font = args.font or (str(default_font_path()) if default_font_path() else None)
-    if font is None:
-        print("haforu: no --font given and no bundled default font", file=sys.stderr)
-        return 2
-    font_obj: Dict[str, Any] = {"path": font, "size": args.size}
-    if args.var:
-        font_obj["variations"] = _parse_variations(args.var)
-    if args.face_index:
-        font_obj["face_index"] = args.face_index
-    text_obj: Dict[str, Any] = {"content": args.text}
-    for key in ("script", "direction", "language"):
+    if args.text is not None and args.text_arg is not None:
+        raise UsageError("give the text as -t TEXT or as TEXT, not both")
+    text = args.text if args.text is not None else args.text_arg
+    if text is None:
+        raise UsageError("no text: pass -t TEXT")
+    fmt = choose_format(args.format, args.output)
+    font_path = _render_font(args)
+    font_obj: Dict[str, Any] = {"path": font_path, "size": args.size, "face_index": args.face_index}
+    variations = _parse_variations(args.variations)
+    if variations:
+        font_obj["variations"] = variations
+    if args.instance is not None:
+        font_obj["instance"] = args.instance
+    text_obj: Dict[str, Any] = {"content": text}
+    for key in ("script", "language", "direction"):
         value = getattr(args, key)
-        if value:
+        if value is not None:
             text_obj[key] = value
-    if args.features:
-        text_obj["features"] = [f for f in args.features.split(",") if f]
-    job = {"id": "render", "font": font_obj, "text": text_obj,
-           "rendering": {"format": fmt, "width": args.width, "height": args.height}}
-    with StreamingSession(base_dir=args.base_dir, timeout_ms=args.timeout_ms) as s:
-        result = json.loads(s.render(json.dumps(job)))
+    if args.features is not None:
+        text_obj["features"] = [f.strip() for f in args.features.split(",") if f.strip()]
+    size = float(args.size)
+    vertical = args.direction in ("ttb", "btt")
+    line = int(max(1, min(math.ceil(size * 4.0 / 3.0), _CANVAS_SIDE_MAX)))
+    long = int(max(1, min(math.ceil((len(text) + 2.0) * size * 1.3), _CANVAS_SIDE_MAX)))
+
+    def job(f: str, w: int, h: int) -> str:
+        return json.dumps({"id": "render", "font": font_obj, "text": text_obj,
+                           "rendering": {"format": f, "width": w, "height": h}}, ensure_ascii=False)
+
+    with _session(args) as s:
+        if vertical:
+            width, height = args.width or line, args.height or long
+        else:
+            height = args.height or line
+            width = args.width
+            if width is None:
+                wide = max(1, min(long, _CANVAS_AREA_MAX // max(height, 1)))
+                width = _fitted_width(json.loads(s.render(job("metrics", wide, height))), wide, size)
+        result_text = s.render(job(fmt, width, height))
+    result = json.loads(result_text)
     if result.get("status") != "success":
-        print(f"haforu: {result.get('error')} [{result.get('error_kind')}]", file=sys.stderr)
-        return 1
-    data = base64.b64decode(result["rendering"]["data"])
-    with open(args.output, "wb") as f:
-        f.write(data)
-    print(f"wrote {args.output} ({args.width}x{args.height} {fmt}, {len(data)} bytes)", file=sys.stderr)
-    return 0
+        print(result_text, file=sys.stderr)
+        return EXIT_JOB_ERRORS
+    image = fmt in ("png", "pgm", "raw")
+    if args.json:
+        shown = dict(result)
+        if image:
+            shown["rendering"] = {k: v for k, v in result["rendering"].items() if k != "data"}
+        print(json.dumps(shown, separators=(",", ":"), ensure_ascii=False), file=sys.stderr)
+    payload = base64.b64decode(result["rendering"]["data"]) if image else (result_text + "\n").encode("utf-8")
+    if args.output is not None and args.output != "-":
+        try:
+            with open(args.output, "wb") as f:
+                f.write(payload)
+        except OSError as exc:
+            raise OutputError(f"cannot write {args.output}: {exc}") from None
+        if image and not args.json:
+            _err(f"wrote {args.output} ({width}×{height} {fmt}, {len(payload)} bytes)")
+        return EXIT_OK
+    if image and sys.stdout.isatty():
+        raise UsageError("not writing an image to a terminal; pass -o FILE")
+    sys.stdout.flush()
+    sys.stdout.buffer.write(payload)
+    sys.stdout.buffer.flush()
+    return EXIT_OK
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    """Check the envelope and, per job, what the host can check without rendering: JSON object,
-    non-empty id, a font source, required fields and their types, font file present. The engine's
-    full validation (limits, tags, features) happens when a job runs."""
-    text = _read_input(args.input)
-    try:
-        total, jobs = parse_envelope(text)
-    except ValueError as exc:
-        print(json.dumps({"valid": False, "jobs": 0, "errors": [{"id": "batch", "error": str(exc)}]}))
-        return 1
-    problems: List[Dict[str, str]] = []
-    for line_no, job_text in jobs:
-        for msg in _check_job(job_text, args.base_dir):
-            jid = _job_id(job_text, line_no)
-            problems.append({"id": jid, "error": msg})
-    print(json.dumps({"valid": not problems, "jobs": total, "errors": problems}, ensure_ascii=False))
-    return 0 if not problems else 1
+# -- version / diagnostics -------------------------------------------------------------------
 
 
-def _job_id(job_text: str, line_no: int) -> str:
-    try:
-        obj = json.loads(job_text)
-    except ValueError:
-        return f"line-{line_no}"
-    jid = obj.get("id") if isinstance(obj, dict) else None
-    return jid if isinstance(jid, str) and jid else f"line-{line_no}"
-
-
-def _check_job(job_text: str, base_dir: Optional[str]) -> Iterable[str]:
-    try:
-        job = json.loads(job_text)
-    except ValueError as exc:
-        yield f"invalid JSON: {exc}"
-        return
-    if not isinstance(job, dict):
-        yield "a job must be a JSON object"
-        return
-    if not (isinstance(job.get("id"), str) and job["id"]):
-        yield "id: required non-empty string"
-    font, text, rendering = job.get("font"), job.get("text"), job.get("rendering")
-    if not isinstance(font, dict):
-        yield "font: required object"
-    else:
-        if not any(k in font for k in ("path", "data", "handle")):
-            yield "font: one of path, data or handle is required"
-        size = font.get("size")
-        if isinstance(size, bool) or not isinstance(size, (int, float)) or not 0 < size <= 10000:
-            yield "font.size: required number, 0 < size <= 10000"
-        path = font.get("path")
-        if isinstance(path, str) and path:
-            full = os.path.realpath(os.path.join(base_dir, path)) if base_dir else path
-            if base_dir and not (full + os.sep).startswith(os.path.realpath(base_dir).rstrip(os.sep) + os.sep):
-                yield f"font.path: {path!r} resolves outside base_dir"
-            elif not os.path.isfile(full):
-                yield f"font.path: no such file: {path!r}"
-    if not isinstance(text, dict) or not isinstance(text.get("content"), str) or not text.get("content"):
-        yield "text.content: required non-empty string"
-    if not isinstance(rendering, dict):
-        yield "rendering: required object"
-    else:
-        if rendering.get("format") not in ("pgm", "png", "metrics", "raw", "glyphs"):
-            yield "rendering.format: one of pgm, png, metrics, raw, glyphs"
-        for key in ("width", "height"):
-            v = rendering.get(key)
-            if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 10000:
-                yield f"rendering.{key}: required integer 1..10000"
+def _version_line() -> str:
+    with StreamingSession(max_glyphs=None) as s:
+        info = s.info()
+    return (f"haforu {__version__} (engine {info.get('version')}, ABI {info.get('abi_version')}, "
+            f"wasmtime {wasmtime_version()}, Python {platform.python_version()})")
 
 
 def cmd_version(args: argparse.Namespace) -> int:
-    with StreamingSession() as s:
-        info = s.info()
-    print(f"haforu {__version__} (engine {info.get('version')}, ABI {info.get('abi_version')}, "
-          f"wasmtime {wasmtime_version()}, Python {platform.python_version()})")
-    return 0
+    print(_version_line())
+    return EXIT_OK
+
+
+def _flatten(prefix: str, value: Any, out: List[str]) -> None:
+    if isinstance(value, dict) and value:
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    elif isinstance(value, str):
+        out.append(f"{prefix}: {value}")
+    else:
+        out.append(f"{prefix}: {json.dumps(value)}")
 
 
 def cmd_diagnostics(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     rt = get_runtime()
     t1 = time.perf_counter()
-    with StreamingSession() as s:
+    with _session(args) as s:
         s.warm_up()
         t2 = time.perf_counter()
         info = s.info()
@@ -253,70 +546,175 @@ def cmd_diagnostics(args: argparse.Namespace) -> int:
         "compiled_cache": {"dir": str(cache_dir()) if cache_dir() else None,
                            "file": str(rt.cache_file) if rt.cache_file else None,
                            "status": rt.cache_status},
+        "sandbox": {"memory_mb": args.memory_mb, "timeout_ms": args.timeout_ms,
+                    "max_fonts": args.max_fonts, "max_glyphs": args.max_glyphs},
         "default_font": str(font) if font else None,
         "cpus": default_workers(),
         "startup_ms": {"load_module": round((t1 - t0) * 1000, 2),
                        "instantiate_and_first_render": round((t2 - t1) * 1000, 2)},
         "session": stats,
     }
-    print(json.dumps(report, indent=2))
-    return 0
+    if args.format == "text":
+        lines: List[str] = []
+        _flatten("", report, lines)
+        print("\n".join(lines))
+    else:
+        print(json.dumps(report, indent=2))
+    return EXIT_OK
+
+
+# -- the parser ------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 2 (argparse's own code), with the message on stderr."""
+
+
+def _engine_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("sandbox and caches")
+    g.add_argument("--memory-mb", "--memory-limit-mb", dest="memory_mb", type=int, default=512, metavar="MIB",
+                   help="linear-memory cap per engine instance, MiB (default 512)")
+    g.add_argument("--timeout-ms", type=int, default=10_000, metavar="MS",
+                   help="deadline per job in ms, 0 = none (default 10000)")
+    g.add_argument("--max-fonts", type=int, default=512, metavar="N",
+                   help="fonts kept registered per engine instance (default 512)")
+    g.add_argument("--max-glyphs", type=int, default=None, metavar="N",
+                   help="glyph cache capacity per engine instance, in glyphs; 0 = off (default: byte budget only)")
+
+
+def _input_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", nargs="?", default=None, metavar="FILE", help="input file, or - for stdin (the default)")
+    p.add_argument("-i", "--input", dest="input_flag", metavar="FILE", help="the same as FILE (haforu 2.x spelling)")
+
+
+def _run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", "--output-file", dest="output", metavar="FILE",
+                   help="write results to FILE instead of stdout")
+    p.add_argument("--base-dir", metavar="DIR", help="resolve font.path against DIR and refuse paths outside it")
+
+
+def _jobs_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-j", "--jobs", "-w", "--workers", dest="jobs", type=int, metavar="N",
+                   help="worker threads, each with its own engine instance (0 or default: number of cores)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(prog="python -m haforu", description=__doc__, epilog=EXIT_CODE_HELP, formatter_class=fmt)
+    parser.add_argument("-V", "--version", action="store_true", help="print the version")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    p = sub.add_parser("batch", help="run a job list (batch object or JSONL); print one result per line",
+                       epilog=EXIT_CODE_HELP, formatter_class=fmt)
+    _input_args(p)
+    _run_args(p)
+    _jobs_arg(p)
+    p.add_argument("--ordered", action="store_true",
+                   help="print results in input order (runs on one worker; default: as they complete)")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 if any job gave an error result (default: 0 once the input was processed)")
+    p.add_argument("--stats", action="store_true", help="print one JSON line of totals to stderr at the end")
+    p.add_argument("--no-progress", "--quiet", "-q", dest="no_progress", action="store_true",
+                   help="never draw the progress bar (it is drawn only when stderr is a terminal)")
+    _engine_args(p)
+    p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("stream", help="one job per input line, one result per output line, flushed per line",
+                       epilog=EXIT_CODE_HELP, formatter_class=fmt)
+    _input_args(p)
+    _run_args(p)
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 if any job gave an error result (default: 0 once the input was processed)")
+    p.add_argument("--stats", action="store_true", help="print one JSON line of totals to stderr at the end")
+    _engine_args(p)
+    p.set_defaults(func=cmd_stream)
+
+    p = sub.add_parser("render", help="render one text to an image (format from -o's extension, PNG by default) "
+                       "or print its metrics or glyphs", epilog=EXIT_CODE_HELP, formatter_class=fmt)
+    p.add_argument("-t", "--text", help="the text to render (or give it as TEXT)")
+    p.add_argument("text_arg", nargs="?", metavar="TEXT", help="the text to render, as a plain argument")
+    p.add_argument("-f", "--font", "--font-file", dest="font", metavar="FILE",
+                   help="font file (.ttf, .otf, .ttc); default: the bundled Inter")
+    p.add_argument("-s", "--size", "--font-size", dest="size", type=float, default=48.0, help="pixels per em (default 48)")
+    p.add_argument("--variations", "--var", dest="variations", action="append", default=[], metavar="TAG=VALUE,...",
+                   help="axis coordinates, e.g. wght=700,wdth=90")
+    p.add_argument("--instance", help="named instance (fvar subfamily name), applied before --variations")
+    p.add_argument("--features", metavar="FEATURE,...", help="OpenType features in HarfBuzz syntax, e.g. -liga,ss01")
+    p.add_argument("--script", help="ISO 15924 script tag (default: from the text)")
+    p.add_argument("--language", help="BCP 47 language tag")
+    p.add_argument("--direction", help="ltr, rtl, ttb or btt (default: from the text)")
+    p.add_argument("--face-index", type=int, default=0, help="face index inside a collection")
+    p.add_argument("--width", type=int, help="canvas width (default: fitted to the ink)")
+    p.add_argument("--height", type=int, help="canvas height (default: 4/3 of the size, baseline at 3/4 of it)")
+    p.add_argument("--format", help="png, pgm, raw, metrics or glyphs (default: from the extension of -o, else png)")
+    p.add_argument("-o", "--output", "--output-file", dest="output", metavar="FILE",
+                   help="output file: .png, .pgm, .raw or .json (metrics; glyphs with --format glyphs); default: stdout")
+    p.add_argument("--json", action="store_true", help="also print the result JSON (without image data) to stderr")
+    p.add_argument("--base-dir", metavar="DIR", help="resolve -f against DIR and refuse a path that leads outside it")
+    _engine_args(p)
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("validate", help="check a job list without rendering: one {\"id\",\"valid\",...} line per "
+                       "job, with the job's warnings", epilog=EXIT_CODE_HELP, formatter_class=fmt)
+    _input_args(p)
+    _run_args(p)
+    _jobs_arg(p)
+    _engine_args(p)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("diagnostics", help="print the engine's version, ABI version, limits and cache state",
+                       epilog=EXIT_CODE_HELP, formatter_class=fmt)
+    p.add_argument("--format", choices=["json", "text"], default="json", help="json (the default) or text")
+    _engine_args(p)
+    p.set_defaults(func=cmd_diagnostics)
+
+    p = sub.add_parser("version", help="print the version (the same as --version)")
+    p.set_defaults(func=cmd_version)
+    return parser
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe: point stdout at /dev/null so the flush at exit says nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m haforu", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("batch", help="run a job list (batch object or JSONL), results as JSONL")
-    p.add_argument("input", nargs="?", default="-", help="job file, or - for stdin (default)")
-    p.add_argument("-o", "--output", help="write results here instead of stdout")
-    p.add_argument("-w", "--workers", type=int, help="parallel engine instances (default: CPUs)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    _sandbox_args(p)
-    p.set_defaults(func=cmd_batch)
-
-    p = sub.add_parser("stream", help="JSONL jobs on stdin, one result per line on stdout, as they finish")
-    _sandbox_args(p)
-    p.set_defaults(func=cmd_stream)
-
-    p = sub.add_parser("render", help="render one text to a PNG or PGM file")
-    p.add_argument("text")
-    p.add_argument("-o", "--output", default="haforu.png")
-    p.add_argument("--font", help="font file (default: the bundled Inter)")
-    p.add_argument("--size", type=float, default=48.0, help="pixels per em")
-    p.add_argument("--width", type=int, default=800)
-    p.add_argument("--height", type=int, default=100)
-    p.add_argument("--format", choices=["png", "pgm"], help="default: from the output's extension")
-    p.add_argument("--var", action="append", default=[], help="axis coordinates, e.g. wght=700")
-    p.add_argument("--features", help="comma-separated, e.g. -liga,+kern")
-    p.add_argument("--script")
-    p.add_argument("--direction", choices=["ltr", "rtl", "ttb", "btt"])
-    p.add_argument("--language")
-    p.add_argument("--face-index", type=int, default=0)
-    p.add_argument("--base-dir")
-    p.add_argument("--timeout-ms", type=int)
-    p.set_defaults(func=cmd_render)
-
-    p = sub.add_parser("validate", help="check a job list without rendering; JSON report on stdout")
-    p.add_argument("input", nargs="?", default="-")
-    p.add_argument("--base-dir")
-    p.set_defaults(func=cmd_validate)
-
-    p = sub.add_parser("version", help="package, engine, ABI and wasmtime versions")
-    p.set_defaults(func=cmd_version)
-
-    p = sub.add_parser("diagnostics", help="environment, wasm, compiled-module cache and start-up report")
-    p.set_defaults(func=cmd_diagnostics)
-
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        rc: int = args.func(args)
-    except HaforuError as exc:
-        print(f"haforu: {exc} [{exc.kind}]", file=sys.stderr)
-        return 1
+        if args.version and args.command is None:
+            print(_version_line())
+            rc = EXIT_OK
+        elif args.command is None:
+            parser.print_usage(sys.stderr)
+            _err("a command is required (batch, stream, render, validate, diagnostics, version)")
+            return EXIT_USAGE
+        else:
+            rc = args.func(args)
+        sys.stdout.flush()
+        return int(rc)
     except BrokenPipeError:
-        return 0
-    return rc
+        _quiet_stdout()
+        return EXIT_OK
+    except UsageError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except OutputError as exc:
+        _err(str(exc))
+        return EXIT_OUTPUT
+    except (ValueError, TypeError) as exc:  # an option value the engine refused
+        _err(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the engine could not be loaded or started
+        _err(f"the engine failed: {type(exc).__name__}: {exc}")
+        return EXIT_ENGINE
 
 
 if __name__ == "__main__":
