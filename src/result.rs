@@ -208,10 +208,12 @@ pub(crate) fn write_sweep(
     let mut storage: Vec<(String, Vec<(String, f32)>)> = Vec::with_capacity(points.len());
     for (i, p) in points.iter().enumerate() {
         if let SweepPoint::Failed { requested, error } = p {
-            storage.push((
-                format!("job `{}` sweep[{i}]: {}", job.id, error.message),
-                requested.clone(),
-            ));
+            let message = if error.message.starts_with("sweep[") {
+                format!("job `{}`: {}", job.id, error.message)
+            } else {
+                format!("job `{}`: sweep[{i}]: {}", job.id, error.message)
+            };
+            storage.push((message, requested.clone()));
         }
     }
     let mut failed = storage.iter();
