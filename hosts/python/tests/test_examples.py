@@ -24,7 +24,7 @@ def run_example(name: str, tmp_path: Path) -> str:
 
 def test_every_example_is_tested() -> None:
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == [
-        "batch.py", "errors.py", "numpy_render.py", "streaming.py"]
+        "batch.py", "errors.py", "match.py", "numpy_render.py", "streaming.py", "varsweep.py"]
 
 
 def test_batch_example(tmp_path: Path) -> None:
@@ -87,3 +87,31 @@ def test_errors_example(tmp_path: Path) -> None:
     assert "ValueError: job `batch`: batch `jobs` is empty" in out
     assert "process_jobs(42): TypeError: process_jobs() takes a job list as str or bytes" in out
 
+
+
+def test_varsweep_example(tmp_path: Path) -> None:
+    out = run_example("varsweep.py", tmp_path)
+    assert out.startswith("Inter: axis wght (Weight) 100..900, default 400\n")
+    assert re.search(r"^81 points, 'A' at 1000 px on 3000x1200, in \d+ ms", out, re.M)
+    rows = [(float(w), float(d)) for w, d in re.findall(r"^\s+(\d+)\s+([0-9.]+)\s+#+$", out, re.M)]
+    assert [w for w, _ in rows] == [100.0 + 50 * i for i in range(17)]
+    densities = [d for _, d in rows]
+    assert densities == sorted(densities) and 0 < densities[0] < densities[-1] < 1
+    assert "rises with weight at every step: True" in out
+
+
+def test_match_example(tmp_path: Path) -> None:
+    out = run_example("match.py", tmp_path)
+    assert "axes ['wght']" in out
+    found = re.findall(r"optimum wght=([0-9.]+): pixel_delta ([0-9.]+) \(coarse grid best ([0-9.]+)\)", out)
+    assert len(found) == 2
+    for _, delta, coarse in found:
+        assert float(delta) <= float(coarse)
+    static_wght, static_delta, _ = found[0]
+    assert 300 < float(static_wght) < 700 and float(static_delta) > 0  # DejaVu Sans Book is no Inter
+    known_wght, known_delta, _ = found[1]
+    assert abs(float(known_wght) - 637) <= 2 and float(known_delta) < 0.05
+    evals = [int(n) for n in re.findall(r"^  (\d+) evaluations in \d+ engine calls, \d+ ms$", out, re.M)]
+    assert len(evals) == 2 and all(9 < n < 80 for n in evals)
+    assert out.count("refined never worse than the coarse best: True") == 2
+    assert "found the known weight again: True" in out

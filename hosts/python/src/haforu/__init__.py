@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from .batch import process_jobs
 from .errors import FontNotFoundError, HaforuError, InvalidJobError, RenderError
+from .matching import (
+    AlignCompareResult, Comparison, ResizeResult, SweepPoint, align_and_compare, compare, font_info, resize_bilinear,
+)
 from .session import Metrics, StreamingSession
 
 __version__ = "0.1.0"
@@ -27,6 +30,14 @@ __all__ = [
     "process_jobs",
     "StreamingSession",
     "Metrics",
+    "align_and_compare",
+    "compare",
+    "resize_bilinear",
+    "font_info",
+    "Comparison",
+    "AlignCompareResult",
+    "ResizeResult",
+    "SweepPoint",
     "HaforuError",
     "FontNotFoundError",
     "InvalidJobError",

@@ -21,12 +21,15 @@ from wasmtime import _bindings as _ffi  # the ctypes bindings that wasmtime-py i
 
 from ._runtime import EPOCH_TICK_MS, Runtime
 
-__all__ = ["WasmInstance", "Trapped", "ABI_VERSION", "FLAG_DATA_OUT_OF_BAND", "check_max_fonts", "check_max_glyphs"]
+__all__ = ["WasmInstance", "Trapped", "ABI_VERSION", "FLAG_DATA_OUT_OF_BAND", "FLAG_POINTS_OUT_OF_BAND",
+           "check_max_fonts", "check_max_glyphs"]
 
 #: The ABI version this host speaks (wasm/README.md); other values are refused.
 ABI_VERSION = 1
 #: ``haforu_run`` flag bit 0: leave image bytes out of band at ``data_ptr/data_len``.
 FLAG_DATA_OUT_OF_BAND = 1
+#: ``haforu_run`` flag bit 2: a sweep's point images are concatenated at ``data_ptr/data_len``.
+FLAG_POINTS_OUT_OF_BAND = 4
 
 _vp = ctypes.c_void_p
 try:
@@ -67,6 +70,14 @@ _EXPORTS = (
     "haforu_info",
     "haforu_cache_clear",
     "haforu_cache_config",
+)
+#: Exports of the matching API (SPEC §4), added within ABI version 1: a module without them
+#: still loads, and only the matching calls fail (with a clear error).
+_MATCHING_EXPORTS = (
+    "haforu_image_register",
+    "haforu_image_drop",
+    "haforu_image_op",
+    "haforu_font_info",
 )
 
 #: Largest value an i32 argument of ``haforu_cache_config`` can carry.
@@ -178,6 +189,13 @@ class WasmInstance:
                 raise RuntimeError(f"haforu.wasm lacks the export {name!r}: ABI mismatch")
             keep.append(f)
             funcs[name] = ctypes.addressof(f._func)
+        for name in _MATCHING_EXPORTS:
+            f = exports.get(name)
+            if isinstance(f, wasmtime.Func):
+                keep.append(f)
+                funcs[name] = ctypes.addressof(f._func)
+            else:
+                funcs[name] = 0
         mem = exports.get("memory")
         if not isinstance(mem, wasmtime.Memory):
             raise RuntimeError("haforu.wasm does not export its memory")
@@ -202,6 +220,10 @@ class WasmInstance:
         self._f_cache_clear = funcs["haforu_cache_clear"]
         self._f_cache_config = funcs["haforu_cache_config"]
         self._f_abi = funcs["haforu_abi_version"]
+        self._f_image_register = funcs["haforu_image_register"]
+        self._f_image_drop = funcs["haforu_image_drop"]
+        self._f_image_op = funcs["haforu_image_op"]
+        self._f_font_info = funcs["haforu_font_info"]
         self.fonts.clear()
         self._in_ptr = 0
         self._in_cap = 0
@@ -327,6 +349,16 @@ class WasmInstance:
         self._write(ptr, data)
         return ptr
 
+    def _put_input_from(self, addr: int, n: int) -> int:
+        """Copy ``n`` bytes at host address ``addr`` (e.g. a numpy array's buffer) into the input
+        buffer: one copy, no intermediate ``bytes``."""
+        ptr = self._ensure_input(max(n, 1))
+        if ptr + n > self.memory_size():
+            raise Trapped("internal", f"the guest returned an out-of-bounds buffer ({ptr}+{n})")
+        if n:
+            _memmove(self.base() + ptr, addr, n)
+        return ptr
+
     def _descriptor(self, desc: int) -> Tuple[int, bytes, int, int, int]:
         """Read a result descriptor: (status, json bytes, data_ptr, data_len, memory base).
         Every pointer is checked against the memory size before it is dereferenced."""
@@ -369,6 +401,40 @@ class WasmInstance:
 
     def cache_clear(self) -> None:
         self._call(self._f_cache_clear, 0)
+
+    # -- images and font info (matching) ------------------------------------------------------
+
+    @staticmethod
+    def _matching(func: int, name: str) -> int:
+        if not func:
+            raise Trapped("internal", f"this haforu.wasm has no {name} export (it predates the matching API)",
+                          fatal=False)
+        return func
+
+    def image_register(self, addr: int, n: int, width: int, height: int) -> Tuple[int, bytes]:
+        """``haforu_image_register`` of ``n`` bytes at host address ``addr``: ``width × height``
+        gray pixels, or with ``width = height = 0`` PGM/PNG file bytes. Returns (status, JSON)."""
+        ptr = self._put_input_from(addr, n)
+        func = self._matching(self._f_image_register, "haforu_image_register")
+        desc = self._call(func, 4, ptr, n, width & 0xFFFFFFFF, height & 0xFFFFFFFF, deadline=True)
+        status, out, _, _, _ = self._descriptor(desc)
+        return status, out
+
+    def image_drop(self, handle: int) -> bool:
+        return self._call(self._matching(self._f_image_drop, "haforu_image_drop"), 1, handle) == 1
+
+    def image_op(self, request: bytes) -> Tuple[int, bytes, int, int, int]:
+        """``haforu_image_op``: (status, JSON, data_ptr, data_len, base); the data stays valid
+        until the next engine call that answers with a descriptor."""
+        ptr = self._put_input(request)
+        desc = self._call(self._matching(self._f_image_op, "haforu_image_op"), 2, ptr, len(request), deadline=True)
+        return self._descriptor(desc)
+
+    def font_info(self, handle: int, face_index: int) -> Tuple[int, bytes]:
+        """``haforu_font_info``: (status, JSON) for a registered font's face."""
+        desc = self._call(self._matching(self._f_font_info, "haforu_font_info"), 2, handle, face_index, deadline=True)
+        status, out, _, _, _ = self._descriptor(desc)
+        return status, out
 
     def cache_config(self, max_glyphs: int, max_bytes: int) -> int:
         """``haforu_cache_config``: bound the glyph coverage cache to ``max_glyphs`` glyphs (0 =

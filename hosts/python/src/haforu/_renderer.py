@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
 import wasmtime
 
 from ._b64 import encode_into
-from ._instance import FLAG_DATA_OUT_OF_BAND, Trapped, WasmInstance
+from ._instance import FLAG_DATA_OUT_OF_BAND, FLAG_POINTS_OUT_OF_BAND, Trapped, WasmInstance
 from ._runtime import get_runtime
-from .errors import FontNotFoundError, HaforuError, RenderError, error_for_kind
+from .errors import FontNotFoundError, HaforuError, InvalidJobError, RenderError, error_for_kind
 
 if TYPE_CHECKING:
     import numpy as np
@@ -260,6 +260,84 @@ class Renderer:
         if font_path is not None and font_path not in message:
             message = f"{message} (font {font_path!r})"
         return error_for_kind(kind, message, job_id=job_id, font_path=font_path)
+
+    # -- matching: images, image operations, sweeps, font info ------------------------------
+
+    def _engine_error(self, out: bytes, what: str, font_path: Optional[str] = None) -> HaforuError:
+        """The exception for an engine error result of a non-job call (image op, font info):
+        the engine's ``job `id`: `` prefix is replaced by ``what``."""
+        result: Dict[str, Any] = json.loads(out)
+        kind = str(result.get("error_kind") or "internal")
+        message = str(result.get("error") or "unknown error")
+        prefix = f"job `{result.get('id')}`: "
+        if message.startswith(prefix):
+            message = message[len(prefix):]
+        return error_for_kind(kind, f"{what}: {message}", font_path=font_path)
+
+    def _trap_error(self, t: Trapped, what: str, font_path: Optional[str] = None) -> HaforuError:
+        self._after_trap(t)
+        return error_for_kind(t.kind, f"{what}: {self._trap_text(t)}", font_path=font_path)
+
+    def register_image(self, addr: int, n: int, width: int, height: int, what: str) -> Tuple[int, int, int]:
+        """Register ``n`` bytes at host address ``addr`` as a comparison image (``width × height``
+        gray pixels, or PGM/PNG bytes with ``width = height = 0``); (handle, width, height)."""
+        try:
+            status, out = self.inst.image_register(addr, n, width, height)
+        except Trapped as t:
+            raise self._trap_error(t, what) from None
+        if status:
+            raise self._engine_error(out, what)
+        obj = json.loads(out)
+        return int(obj["handle"]), int(obj["width"]), int(obj["height"])
+
+    def drop_image(self, handle: int) -> None:
+        try:
+            self.inst.image_drop(handle)
+        except Trapped as t:
+            self._after_trap(t)
+
+    def image_op(self, request: Dict[str, Any], what: str) -> Tuple[Dict[str, Any], int, int]:
+        """Run ``haforu_image_op``; returns (answer, data address, data length). The data stays
+        valid until the next engine call; copy it first."""
+        try:
+            req = json.dumps(request, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise InvalidJobError(f"{what}: {exc}", "bad_job") from None
+        try:
+            status, out, data_ptr, data_len, base = self.inst.image_op(req)
+        except Trapped as t:
+            raise self._trap_error(t, what) from None
+        if status:
+            raise self._engine_error(out, what)
+        answer: Dict[str, Any] = json.loads(out)
+        return answer, base + data_ptr, data_len
+
+    def font_info(self, handle: int, face_index: int, what: str, font_path: Optional[str]) -> Dict[str, Any]:
+        try:
+            status, out = self.inst.font_info(handle, face_index)
+        except Trapped as t:
+            raise self._trap_error(t, what, font_path) from None
+        if status:
+            err = self._engine_error(out, what, font_path)
+            if font_path is not None and font_path not in str(err):
+                err.args = (f"{err} (font {font_path!r})",)
+            raise err
+        info: Dict[str, Any] = json.loads(out)
+        return info
+
+    def run_sweep(self, job: bytes, handle: int, job_id: str, font_path: Optional[str],
+                  mem_hint: int) -> Tuple[Dict[str, Any], int, int]:
+        """Run a sweep job with the point images out of band: (result, data address, data
+        length); a job-level error raises. Copy the data before the next engine call."""
+        try:
+            status, out, data_ptr, data_len, base = self.inst.run(job, 0, handle, FLAG_POINTS_OUT_OF_BAND, mem_hint)
+        except Trapped as t:
+            self._after_trap(t)
+            raise error_for_kind(t.kind, f"job {job_id!r}: {self._trap_text(t)}", job_id=job_id, font_path=font_path) from None
+        result: Dict[str, Any] = json.loads(out)
+        if status:
+            raise self._error_from(result, job_id, font_path)
+        return result, base + data_ptr, data_len
 
     # -- misc ----------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import os
 import threading
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple, Type, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
 from ._envelope import AnyJobIter, JobSource, job_text, parse_jobs
 from ._instance import check_max_fonts, check_max_glyphs
@@ -18,6 +18,8 @@ from .errors import InvalidJobError
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
+
+    from .matching import AlignCompareResult, Comparison, ImageInput, ResizeResult, SweepPoint
 
 __all__ = ["StreamingSession", "Metrics"]
 
@@ -70,10 +72,13 @@ class StreamingSession:
             fonts = check_max_fonts(max_fonts)
         glyphs = check_max_glyphs(max_glyphs)
         self._lock = threading.Lock()
-        self._renderer: Optional[Renderer] = Renderer(
+        self._config: Dict[str, Any] = dict(
             max_fonts=fonts, max_glyphs=glyphs, timeout_ms=timeout_ms, memory_limit_mb=memory_limit_mb,
             base_dir=base_dir,
         )
+        self._renderer: Optional[Renderer] = Renderer(**self._config)
+        #: Extra engine instances for ``sweep(workers > 1)``, created on first use and kept.
+        self._helpers: List[Renderer] = []
 
     @classmethod
     def is_available(cls) -> bool:
@@ -99,6 +104,9 @@ class StreamingSession:
             if self._renderer is not None:
                 self._renderer.close()
                 self._renderer = None
+            for h in self._helpers:
+                h.close()
+            self._helpers = []
 
     @property
     def closed(self) -> bool:
@@ -210,6 +218,113 @@ class StreamingSession:
         m = result["metrics"]
         x, y, w, h = (int(v) for v in m["bbox"])
         return Metrics(density=float(m["density"]), beam=float(m["beam"]), bbox=(x, y, w, h))
+
+    # -- matching (SPEC §4) -----------------------------------------------------------------
+
+    def align_and_compare(self, a: "ImageInput", b: "ImageInput", method: str = "center") -> "AlignCompareResult":
+        """:func:`haforu.align_and_compare` on this session's engine instance."""
+        from .matching import AlignCompareResult, compare_on
+
+        with self._lock:
+            c, pa, pb = compare_on(self._r(), a, b, method, True, "align_and_compare")
+        assert pa is not None and pb is not None
+        return AlignCompareResult(pa, pb, c.width, c.height, c.pixel_delta, c.center_weighted_delta, c.density_a,
+                                  c.density_b, c.aspect_a, c.aspect_b, c.iou, c.differing_pixels)
+
+    def compare(self, a: "ImageInput", b: "ImageInput", method: str = "center") -> "Comparison":
+        """:func:`haforu.compare`: the metrics only (no aligned images are copied out)."""
+        from .matching import compare_on
+
+        with self._lock:
+            return compare_on(self._r(), a, b, method, False, "compare")[0]
+
+    def resize_bilinear(self, image: "ImageInput", multiplier: float) -> "ResizeResult":
+        """:func:`haforu.resize_bilinear` on this session's engine instance."""
+        from .matching import resize_on
+
+        with self._lock:
+            return resize_on(self._r(), image, multiplier, "resize_bilinear")
+
+    def font_info(self, font: Union[PathLike, bytes], face_index: int = 0) -> Dict[str, Any]:
+        """:func:`haforu.font_info`; a font path is registered (and kept) like a render's font."""
+        from .matching import font_info_on
+
+        with self._lock:
+            return font_info_on(self._r(), font, face_index)
+
+    def sweep(
+        self,
+        font_path: Optional[PathLike],
+        text: str,
+        size: float,
+        width: int,
+        height: int,
+        coords: Iterable[Mapping[str, float]],
+        *,
+        format: str = "metrics",
+        target: "Optional[ImageInput]" = None,
+        method: str = "center",
+        features: Optional[Sequence[str]] = None,
+        script: Optional[str] = None,
+        direction: Optional[str] = None,
+        language: Optional[str] = None,
+        instance: Optional[str] = None,
+        variations: Optional[Mapping[str, float]] = None,
+        face_index: int = 0,
+        font_bytes: Optional[bytes] = None,
+        workers: int = 1,
+    ) -> "List[SweepPoint]":
+        """Render ``text`` at every coordinate set of ``coords`` (each applied over ``instance``
+        and ``variations``) in one engine call, and return one :class:`~haforu.SweepPoint` per
+        coordinate set, in input order. ``format``: ``"metrics"`` (``point.metrics``),
+        ``"raw"`` (``point.image``, a new (height, width) uint8 array), ``"pgm"``/``"png"``
+        (``point.data``, the file; ``pgm`` also fills ``image``) or ``"glyphs"``.
+
+        ``target``: an image to compare every point's render with (``point.compare``; ``a`` is
+        the render, ``b`` the target), as a 2-D uint8 array, PGM/PNG bytes or a file path; it is
+        registered in the engine once per call. With ``format="metrics"`` no pixels leave the
+        engine at all. ``method``: ``"center"`` or ``"corner"`` alignment.
+
+        A point that fails (a bad tag or value) carries its own ``error``; the others render.
+        Job-level failures (font, target, more than 4,096 points) raise a
+        :class:`~haforu.HaforuError`. ``workers > 1`` splits the points over that many engine
+        instances running in parallel threads (kept by the session for later sweeps); the
+        result is the same as with one."""
+        from .matching import (
+            MAX_SWEEP_POINTS, SWEEP_FORMATS, coords_list, run_parallel, split_evenly, sweep_on, target_source,
+        )
+
+        job_id = "sweep"
+        points = coords_list(coords)
+        if format not in SWEEP_FORMATS:
+            raise InvalidJobError(f"job {job_id!r}: format {format!r} is not one of {', '.join(SWEEP_FORMATS)}",
+                                  "bad_job", job_id=job_id)
+        if len(points) > MAX_SWEEP_POINTS:
+            raise InvalidJobError(f"job {job_id!r}: sweep has {len(points)} points; the limit is {MAX_SWEEP_POINTS}",
+                                  "limit_exceeded", job_id=job_id)
+        if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+            raise ValueError("workers must be an int of at least 1")
+        if not isinstance(method, str):
+            raise InvalidJobError(f"job {job_id!r}: method must be \"center\" or \"corner\", not {method!r}",
+                                  "bad_job", job_id=job_id)
+        path = _font_path(font_path, font_bytes, job_id)
+        src = target_source(target)
+
+        def build(handle: int, extra: Mapping[str, Any]) -> bytes:
+            return _build_job(job_id, format, path, handle, text, size, width, height, variations, script,
+                              direction, language, features, face_index, instance, extra)
+
+        def run(r: Renderer, chunk: Sequence[object]) -> "List[SweepPoint]":
+            return sweep_on(r, build, chunk, src, method, format, width, height, path, font_bytes, job_id)
+
+        k = max(1, min(workers, len(points)))
+        with self._lock:
+            main = self._r()
+            if k == 1:
+                return run(main, points)
+            while len(self._helpers) < k - 1:
+                self._helpers.append(Renderer(**self._config))
+            return run_parallel([main, *self._helpers[: k - 1]], split_evenly(points, k), run)
 
     # -- housekeeping --------------------------------------------------------------------------
 
@@ -326,9 +441,11 @@ def _build_job(
     features: Optional[Sequence[str]],
     face_index: int,
     instance: Optional[str],
+    extra: Optional[Mapping[str, Any]] = None,
 ) -> bytes:
     """The SPEC job for a keyword call, as compact JSON bytes. The font is named by its path (the
-    engine echoes it) or, for in-memory bytes, by its handle."""
+    engine echoes it) or, for in-memory bytes, by its handle. ``extra``: more top-level keys
+    (``sweep``, ``compare``)."""
     for name, value in (("width", width), ("height", height)):
         if not isinstance(value, int) or isinstance(value, bool):
             raise InvalidJobError(f"job {job_id!r}: {name} must be an int", "bad_job", job_id=job_id, font_path=path)
@@ -358,6 +475,8 @@ def _build_job(
         "text": text_obj,
         "rendering": {"format": fmt, "width": width, "height": height},
     }
+    if extra:
+        job.update(extra)
     try:
         encoded = json.dumps(job, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
