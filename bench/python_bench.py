@@ -12,8 +12,13 @@ Measures, on the workloads W1–W5 of bench/workloads.jsonl:
     of that process (each in a fresh subprocess), vs the peer looping over the same jobs;
   * start-up: import + first render in a fresh process, cold (empty compiled-module cache) and
     with the cache;
-  * RSS growth over many W1 renders in one session, extrapolated to a million when fewer run.
-Then prints each target of issue 3 with the measured value.
+  * RSS growth over many W1 renders in one session, extrapolated to a million when fewer run;
+  * matching (issue 10): an 81-point wght sweep of "A" at 1000 px on 3000x1200 (Inter VF),
+    (a) metrics only and (b) with ``compare`` against a target, vs the same 81 evaluations done
+    with ``render_to_numpy`` + a numpy compare, vs the peer rendering + the numpy compare per
+    point, and (b) with workers=2 vs workers=1 (``--only sweep`` runs just this section;
+    ``--sweep-repeats`` / ``--sweep-baseline-points`` make it shorter).
+Then prints each target of issues 3 and 10 with the measured value.
 """
 from __future__ import annotations
 
@@ -176,6 +181,128 @@ def run_child(args: List[str], env: "Dict[str, str] | None" = None) -> Dict[str,
 
 
 # ---------------------------------------------------------------------------------------------
+# matching (issue 10)
+
+SWEEP_TEXT, SWEEP_SIZE, SWEEP_W, SWEEP_H = "A", 1000.0, 3000, 1200
+SWEEP_FONT = os.path.join(ROOT, "tests", "fonts", "Inter-VF-subset.ttf")
+SWEEP_TARGET_FONT = os.path.join(ROOT, "tests", "fonts", "DejaVuSans-subset.ttf")
+
+
+def numpy_compare(a: Any, b: Any, method: str = "center") -> Dict[str, float]:
+    """What users do today: align and compare in numpy (the SPEC §4 metrics, written as an
+    efficient user would: int16 differences, separable Gaussian weights, boolean masks)."""
+    import numpy as np
+
+    th, tw = max(a.shape[0], b.shape[0]), max(a.shape[1], b.shape[1])
+
+    def paste(img: Any) -> Any:
+        h, w = img.shape
+        ox, oy = ((tw - w) // 2, (th - h) // 2) if method == "center" else (0, 0)
+        c = np.full((th, tw), 255, np.uint8)
+        c[oy:oy + h, ox:ox + w] = img
+        return c
+
+    def aspect(img: Any) -> float:
+        rows, cols = np.any(img < 128, axis=1), np.any(img < 128, axis=0)
+        if not rows.any():
+            return 1.0
+        ys, xs = np.flatnonzero(rows), np.flatnonzero(cols)
+        return float(xs[-1] - xs[0] + 1) / float(ys[-1] - ys[0] + 1)
+
+    pa, pb = paste(a), paste(b)
+    d = np.abs(pa.astype(np.int16) - pb.astype(np.int16))
+    sigma = max(min(tw, th) / 4.0, 1.0)
+    wx = np.exp(-((np.arange(tw) - tw / 2.0) ** 2) / (2 * sigma * sigma))
+    wy = np.exp(-((np.arange(th) - th / 2.0) ** 2) / (2 * sigma * sigma))
+    da, db = pa < 128, pb < 128
+    union = int(np.count_nonzero(da | db))
+    return {
+        "pixel_delta": float(d.mean()),
+        "center_weighted_delta": float(wy @ (d @ wx) / (wx.sum() * wy.sum())),
+        "density_a": float(np.count_nonzero(a < 128) / a.size),
+        "density_b": float(np.count_nonzero(b < 128) / b.size),
+        "aspect_a": aspect(a),
+        "aspect_b": aspect(b),
+        "iou": 1.0 if union == 0 else int(np.count_nonzero(da & db)) / union,
+        "differing_pixels": int(np.count_nonzero(d > 8)),
+    }
+
+
+def sweep_bench(repeats: int, baseline_points: int) -> Dict[str, float]:
+    """Times (seconds for 81 evaluations, median of ``repeats``) of the matching workloads.
+    The per-point baselines time ``baseline_points`` evenly spread points per repeat and scale
+    to 81 (each point costs about the same)."""
+    import haforu
+
+    sys.path.insert(0, HERE)
+    from peer import Peer
+
+    coords = [{"wght": float(w)} for w in range(100, 901, 10)]
+    n = len(coords)
+    sub = coords[:: max(1, n // max(1, baseline_points))][:baseline_points] if baseline_points < n else coords
+    peer = Peer()
+
+    def peer_job(c: Dict[str, float]) -> Dict[str, Any]:
+        return {"id": "peer", "font": {"path": SWEEP_FONT, "size": SWEEP_SIZE, "variations": c},
+                "text": {"content": SWEEP_TEXT}, "rendering": {"format": "raw", "width": SWEEP_W, "height": SWEEP_H}}
+
+    def median_of(fn: Callable[[], Any]) -> float:
+        fn()  # warm (fonts registered, caches)
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
+
+    out: Dict[str, float] = {}
+    with haforu.StreamingSession() as s:
+        target = s.render_to_numpy(SWEEP_TARGET_FONT, SWEEP_TEXT, SWEEP_SIZE, SWEEP_W, SWEEP_H)
+        args = (SWEEP_FONT, SWEEP_TEXT, SWEEP_SIZE, SWEEP_W, SWEEP_H)
+        # sanity: the engine's comparison is the numpy one
+        pt = s.sweep(*args, coords[40:41], target=target)[0]
+        ref = numpy_compare(s.render_to_numpy(*args[:5], coords[40]), target)
+        assert pt.compare is not None and abs(pt.compare.pixel_delta - ref["pixel_delta"]) < 1e-9, (pt.compare, ref)
+        assert abs(pt.compare.center_weighted_delta - ref["center_weighted_delta"]) < 1e-9 * ref["center_weighted_delta"]
+        out["metrics"] = median_of(lambda: s.sweep(*args, coords))
+        out["compare"] = median_of(lambda: s.sweep(*args, coords, target=target))
+        out["compare_w2"] = median_of(lambda: s.sweep(*args, coords, target=target, workers=2))
+        out["render_only"] = median_of(lambda: [s.render_to_numpy(*args, c) for c in sub]) * n / len(sub)
+        out["numpy"] = median_of(lambda: [numpy_compare(s.render_to_numpy(*args, c), target) for c in sub]) * n / len(sub)
+    out["peer"] = median_of(lambda: [numpy_compare(peer.render(peer_job(c)), target) for c in sub]) * n / len(sub)
+    out["points"] = n
+    out["baseline_points"] = len(sub)
+    return out
+
+
+def print_sweep(res: Dict[str, float], repeats: int) -> List[Tuple[str, str, bool]]:
+    n = int(res["points"])
+    print(f"== matching: {n}-point wght sweep of 'A' at 1000 px on 3000x1200 (Inter VF), target DejaVu Sans 'A' ==")
+    print(f"   seconds for the {n} evaluations, median of {repeats}; the per-point baselines timed on "
+          f"{int(res['baseline_points'])} points and scaled to {n}")
+    print("%-52s %9s %9s %9s" % ("", "total s", "ms/point", "vs (b)"))
+    rows = [
+        ("(a) sweep, format metrics", res["metrics"]),
+        ("(b) sweep + compare (target registered once)", res["compare"]),
+        ("(b) sweep + compare, workers=2", res["compare_w2"]),
+        ("render_to_numpy per point (no compare)", res["render_only"]),
+        ("render_to_numpy + numpy compare per point", res["numpy"]),
+        ("peer uharfbuzz+FreeType render + numpy compare", res["peer"]),
+    ]
+    for name, t in rows:
+        print("%-52s %9.3f %9.2f %8.2fx" % (name, t, t / n * 1e3, t / res["compare"]))
+    print()
+    return [
+        ("(b) >= 5x faster than render_to_numpy + numpy", f"{res['numpy'] / res['compare']:.1f}x",
+         res["numpy"] / res["compare"] >= 5),
+        ("(b) >= 3x faster than the peer + numpy", f"{res['peer'] / res['compare']:.1f}x",
+         res["peer"] / res["compare"] >= 3),
+        ("(b) per point within 1.2x of (a)", f"{res['compare'] / res['metrics']:.2f}x",
+         res["compare"] / res["metrics"] <= 1.2),
+        ("(b) workers=2 >= 1.7x workers=1", f"{res['compare'] / res['compare_w2']:.2f}x",
+         res["compare"] / res["compare_w2"] >= 1.7),
+    ]
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -185,6 +312,11 @@ def main() -> None:
     ap.add_argument("--batch-jobs", type=int, default=5000)
     ap.add_argument("--rss-renders", type=int, default=200_000,
                     help="W1 renders for the RSS-growth test (extrapolated to 1,000,000)")
+    ap.add_argument("--only", choices=("all", "sweep"), default="all",
+                    help="'sweep': only the matching section (issue 10)")
+    ap.add_argument("--sweep-repeats", type=int, default=7, help="repeats of each 81-point sweep measurement")
+    ap.add_argument("--sweep-baseline-points", type=int, default=81,
+                    help="points timed per repeat for the per-point baselines (scaled to 81)")
     args = ap.parse_args()
     if args.child:
         kind, rest = args.child[0], args.child[1:]
@@ -203,6 +335,18 @@ def main() -> None:
         args.budget = 0.3
         args.batch_jobs = 500
         args.rss_renders = 20_000
+        args.sweep_repeats = min(args.sweep_repeats, 3)
+        args.sweep_baseline_points = min(args.sweep_baseline_points, 9)
+
+    def verdict(ok: bool) -> str:
+        return "MET" if ok else "NOT MET"
+
+    if args.only == "sweep":
+        rows10 = print_sweep(sweep_bench(args.sweep_repeats, args.sweep_baseline_points), args.sweep_repeats)
+        print("== targets (issue 10) ==")
+        for name, value, ok in rows10:
+            print("%-52s %-12s %s" % (name, value, verdict(ok)))
+        return
 
     import haforu
     import numpy as np
@@ -295,8 +439,7 @@ def main() -> None:
     print("growth per million renders: %.2f MB%s" % (rss["growth_per_million_mb"], extrap))
     print()
 
-    def verdict(ok: bool) -> str:
-        return "MET" if ok else "NOT MET"
+    rows10 = print_sweep(sweep_bench(args.sweep_repeats, args.sweep_baseline_points), args.sweep_repeats)
 
     print("== targets (issue 3) ==")
     rows = [
@@ -318,6 +461,10 @@ def main() -> None:
     ]
     for name, value, ok in rows:
         print("%-44s %-40s %s" % (name, value, verdict(ok)))
+    print()
+    print("== targets (issue 10) ==")
+    for name, value, ok in rows10:
+        print("%-52s %-12s %s" % (name, value, verdict(ok)))
 
 
 if __name__ == "__main__":

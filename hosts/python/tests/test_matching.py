@@ -219,6 +219,20 @@ def test_compare_errors() -> None:
         haforu.compare(42, a)  # type: ignore[arg-type]
 
 
+def test_compare_and_font_info_as_engine_json_text() -> None:
+    from haforu import matching
+
+    rng = np.random.default_rng(9)
+    a, b = blob(rng, 50, 40), blob(rng, 33, 61)
+    text = matching.compare_json(a, b, "corner")
+    assert text.startswith("{") and text.endswith("}") and "\n" not in text
+    assert haforu.Comparison.from_json(json.loads(text)) == haforu.compare(a, b, "corner")
+    info = matching.font_info_json(INTER)
+    assert json.loads(info) == haforu.font_info(INTER)
+    with pytest.raises(haforu.InvalidJobError):
+        matching.compare_json(a, b, "middle")
+
+
 def test_images_are_dropped_after_each_call(session: haforu.StreamingSession) -> None:
     # The engine holds at most 1,024 registered images; 1,100 calls only work if each call
     # drops what it registered.

@@ -299,6 +299,12 @@ class Renderer:
     def image_op(self, request: Dict[str, Any], what: str) -> Tuple[Dict[str, Any], int, int]:
         """Run ``haforu_image_op``; returns (answer, data address, data length). The data stays
         valid until the next engine call; copy it first."""
+        out, addr, n = self.image_op_text(request, what)
+        answer: Dict[str, Any] = json.loads(out)
+        return answer, addr, n
+
+    def image_op_text(self, request: Dict[str, Any], what: str) -> Tuple[bytes, int, int]:
+        """:meth:`image_op` with the answer as the engine's JSON text."""
         try:
             req = json.dumps(request, separators=(",", ":"), allow_nan=False).encode("utf-8")
         except (TypeError, ValueError) as exc:
@@ -309,10 +315,14 @@ class Renderer:
             raise self._trap_error(t, what) from None
         if status:
             raise self._engine_error(out, what)
-        answer: Dict[str, Any] = json.loads(out)
-        return answer, base + data_ptr, data_len
+        return out, base + data_ptr, data_len
 
     def font_info(self, handle: int, face_index: int, what: str, font_path: Optional[str]) -> Dict[str, Any]:
+        info: Dict[str, Any] = json.loads(self.font_info_text(handle, face_index, what, font_path))
+        return info
+
+    def font_info_text(self, handle: int, face_index: int, what: str, font_path: Optional[str]) -> bytes:
+        """The engine's ``haforu_font_info`` JSON text; an error result raises."""
         try:
             status, out = self.inst.font_info(handle, face_index)
         except Trapped as t:
@@ -322,8 +332,7 @@ class Renderer:
             if font_path is not None and font_path not in str(err):
                 err.args = (f"{err} (font {font_path!r})",)
             raise err
-        info: Dict[str, Any] = json.loads(out)
-        return info
+        return out
 
     def run_sweep(self, job: bytes, handle: int, job_id: str, font_path: Optional[str],
                   mem_hint: int) -> Tuple[Dict[str, Any], int, int]:

@@ -46,6 +46,8 @@ __all__ = [
     "compare",
     "resize_bilinear",
     "font_info",
+    "compare_json",
+    "font_info_json",
     "MAX_SWEEP_POINTS",
     "SWEEP_FORMATS",
 ]
@@ -284,6 +286,11 @@ def resize_on(r: Renderer, image: object, multiplier: object, what: str) -> Resi
 
 
 def font_info_on(r: Renderer, font: object, face_index: object, what: str = "font_info") -> Dict[str, Any]:
+    info: Dict[str, Any] = json.loads(font_info_text_on(r, font, face_index, what))
+    return info
+
+
+def font_info_text_on(r: Renderer, font: object, face_index: object, what: str = "font_info") -> bytes:
     if not isinstance(face_index, int) or isinstance(face_index, bool) or not 0 <= face_index < 1 << 31:
         raise InvalidJobError(f"{what}: face_index must be an int >= 0, not {face_index!r}", "bad_job")
     if isinstance(font, (bytes, bytearray, memoryview)):
@@ -293,7 +300,21 @@ def font_info_on(r: Renderer, font: object, face_index: object, what: str = "fon
         handle = r.font_handle(path)
     else:
         raise TypeError(f"{what}() takes a font path or the font's bytes, not {type(font).__name__}")
-    return r.font_info(handle, face_index, what, path)
+    return r.font_info_text(handle, face_index, what, path)
+
+
+def compare_text_on(r: Renderer, a: object, b: object, method: object, what: str = "compare") -> bytes:
+    """The engine's ``compare`` object as its own JSON text (byte-identical on every host)."""
+    m = _method(method, what)
+    sa, sb = _source(a, f"{what} (a)"), _source(b, f"{what} (b)")
+    with _registered(r, (sa, sb), what) as ((ha, _, _), (hb, _, _)):
+        out, _, _ = r.image_op_text({"op": "compare", "a": ha, "b": hb, "method": m, "aligned": False}, what)
+    key = b'"compare":'
+    start = out.find(key) + len(key)
+    end = out.find(b"}", start) + 1  # the compare object holds numbers only
+    if start < len(key) or end <= start:
+        raise RenderError(f"{what}: the engine's answer has no compare object", "internal")
+    return out[start:end]
 
 
 def _points_json(coords: Sequence[object]) -> List[object]:
@@ -492,6 +513,21 @@ def resize_bilinear(image: ImageInput, multiplier: float) -> ResizeResult:
     edge clamp, rounded to the nearest level): each side becomes max(1, round(side · m)).
     ``multiplier`` outside 0.01..100 raises :class:`~haforu.InvalidJobError` (a ``ValueError``)."""
     return default_session().resize_bilinear(image, multiplier)
+
+
+def compare_json(a: ImageInput, b: ImageInput, method: str = "center") -> str:
+    """:func:`compare`'s numbers as the engine's own JSON object text, e.g. for a command line
+    that must print the same bytes as the other hosts."""
+    s = default_session()
+    with s._lock:
+        return compare_text_on(s._r(), a, b, method).decode("utf-8")
+
+
+def font_info_json(font: Union[str, "os.PathLike[str]", bytes], face_index: int = 0) -> str:
+    """:func:`font_info` as the engine's own JSON text."""
+    s = default_session()
+    with s._lock:
+        return font_info_text_on(s._r(), font, face_index).decode("utf-8")
 
 
 def font_info(font: Union[str, "os.PathLike[str]", bytes], face_index: int = 0) -> Dict[str, Any]:
