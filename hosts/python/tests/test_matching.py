@@ -493,6 +493,10 @@ def test_sweep_jobs_through_render_and_process_jobs(session: haforu.StreamingSes
             assert data[-300 * 200:] == q.image.tobytes()
             if fmt == "pgm":
                 assert q.data == data
+    # byte for byte what the engine writes without any out-of-band flag (only timing is added)
+    inst = session._renderer.inst  # type: ignore[union-attr]
+    engine = inst.run(json.dumps(j).encode(), 0, inst.font_for_path(str(INTER)), 0)[1].decode()
+    assert out.rsplit(',"timing":', 1)[0] + "}" == engine
     batch = list(haforu.process_jobs(json.dumps({"version": "1.0", "jobs": [j, j]}), workers=2))
     strip = lambda s: {k: v for k, v in json.loads(s).items() if k != "timing"}  # noqa: E731
     assert [strip(b) for b in batch] == [strip(out)] * 2
