@@ -463,6 +463,12 @@ def test_sweep_workers_equal_one_worker() -> None:
         assert [p.metrics for p in m1] == [p.metrics for p in m2]
         bad = s.sweep(INTER, "A", 250, 700, 300, [{"wght": 400}, {"x": "y"}, {"wght": 500}], workers=3)
         assert [p.ok for p in bad] == [True, False, True]
+        helpers = s._helpers  # 17 points over 40 workers: 17 instances, 16 of them helpers
+        assert len(helpers) == 16
+        s.set_glyph_cache_size(16)
+        s.set_cache_size(3)
+        assert all(h.inst.max_glyphs == 16 and h.inst.max_fonts == 3 for h in helpers)
+        assert [p.metrics for p in s.sweep(INTER, "A", 250, 700, 300, coords, workers=4)] == [p.metrics for p in m1]
     with pytest.raises(RuntimeError):
         s.sweep(INTER, "A", 250, 700, 300, coords)
 

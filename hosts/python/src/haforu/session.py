@@ -385,8 +385,12 @@ class StreamingSession:
     def set_cache_size(self, cache_size: int) -> None:
         """Resize the font cache (the haforu 2.x name): at most ``cache_size`` fonts stay
         registered; the least recently used beyond it are dropped from the engine now."""
+        n = check_max_fonts(cache_size, "cache_size")
         with self._lock:
-            self._r().inst.set_max_fonts(check_max_fonts(cache_size, "cache_size"))
+            self._r().inst.set_max_fonts(n)
+            for h in self._helpers:
+                h.inst.set_max_fonts(n)
+            self._config["max_fonts"] = n
 
     def set_glyph_cache_size(self, max_glyphs: int) -> None:
         """Set the engine's glyph coverage cache capacity in glyphs (``haforu_cache_config``);
@@ -396,6 +400,9 @@ class StreamingSession:
             raise TypeError("set_glyph_cache_size() takes an int (glyphs; 0 turns the cache off), not None")
         with self._lock:
             self._r().inst.set_max_glyphs(n)
+            for h in self._helpers:
+                h.inst.set_max_glyphs(n)
+            self._config["max_glyphs"] = n
 
     def info(self) -> Dict[str, Any]:
         """The engine's ``haforu_info`` object: version, ABI version, limits, cache."""
