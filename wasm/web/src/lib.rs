@@ -5,10 +5,14 @@
 //! core's own; results come back as typed arrays. Nothing here draws, shapes or measures: that is
 //! all `haforu::Engine`. Errors are thrown as `Error` objects with a stable `.kind` (SPEC §2
 //! `error_kind`). See `www/README.md` for the JavaScript API.
+//!
+//! Matching (SPEC §4): `font.sweep()` is a sweep job run by `Engine::render_sweep` (the target
+//! registered once per call), `compare()` and `resize()` call `haforu::compare` directly.
 
+use haforu::compare::{align_and_compare, resize_bilinear, Align, InkImage};
 use haforu::font_info::{font_info, FontInfo, DEFAULT_MAX_CODEPOINTS};
-use haforu::{Engine, ErrorKind, InkBox, Job, Rendered};
-use js_sys::{Reflect, Uint8Array, Uint8ClampedArray};
+use haforu::{Engine, ErrorKind, Format, InkBox, Job, Rendered, SweepPoint};
+use js_sys::{Array, Object, Reflect, Uint8Array, Uint8ClampedArray};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::cell::{Cell, RefCell};
@@ -65,6 +69,60 @@ export interface RenderOptions {
 }
 export interface Metrics { density: number; beam: number; bbox: [number, number, number, number] }
 export interface Glyph { gid: number; cluster: number; x_advance: number; y_advance: number; x_offset: number; y_offset: number }
+/** Options of `font.sweep()`: the render options of `render()` (without `font`, `id` optional)
+ *  plus the coordinate sets and an optional comparison target. */
+export interface SweepOptions {
+  text: string; size: number; width: number; height: number;
+  /** One render per entry, `{tag: value}`, applied over `instance` and `variations` (at most 4096). */
+  coords: Record<string, number>[];
+  /** Default "metrics" (no pixels cross back). */
+  format?: "metrics" | "raw" | "pgm" | "png" | "glyphs";
+  /** Compare every point with this image: gray pixels (0 = ink), a raw/pgm render result or
+   *  sweep point, or the bytes of a PGM (P5) / grayscale PNG file. */
+  target?: GrayImage | RenderResult | SweepPoint | Uint8Array | ArrayBuffer;
+  /** Alignment for `target`: "center" (default) or "corner". */
+  method?: "center" | "corner";
+  variations?: Record<string, number>;
+  instance?: string;
+  features?: string[];
+  script?: string;
+  language?: string;
+  direction?: "ltr" | "rtl" | "ttb" | "btt";
+  /** Echoed in error messages; default "sweep". */
+  id?: string;
+}
+/** One point of a sweep, in input order. */
+export interface SweepPoint {
+  /** The applied (clamped) coordinates; for a failed point, the requested ones. */
+  variations: Record<string, number>;
+  /** Format "metrics". */
+  metrics?: Metrics;
+  /** With `target`: the comparison of this render (a) with the target (b). */
+  compare?: Comparison;
+  /** Formats "raw" and "pgm": gray pixels, 0 = ink. */
+  pixels?: Uint8ClampedArray;
+  /** Formats "pgm" and "png": the encoded file. */
+  data?: Uint8Array;
+  /** Image formats. */
+  width?: number; height?: number;
+  /** Tight ink box `[x, y, w, h]` (every format but "glyphs"). */
+  bbox?: [number, number, number, number];
+  /** Format "glyphs". */
+  glyphs?: Glyph[];
+  /** Clamped values, axes the font lacks. */
+  warnings?: string[];
+  /** Set when this point failed; the other points are unaffected. */
+  error?: { kind: HaforuError["kind"]; message: string };
+}
+/** A gray image: row-major, top row first, 0 = ink, 255 = paper. */
+export interface GrayImage { width: number; height: number; pixels: Uint8Array | Uint8ClampedArray }
+/** `compare()` / `SweepPoint.compare` (SPEC §4); `a` is the first image (the render), `b` the second (the target). */
+export interface Comparison {
+  width: number; height: number;
+  pixel_delta: number; center_weighted_delta: number;
+  density_a: number; density_b: number; aspect_a: number; aspect_b: number;
+  iou: number; differing_pixels: number;
+}
 /** Errors thrown by this module: `kind` is the stable SPEC §2 `error_kind`. */
 export interface HaforuError extends Error { kind: "bad_json" | "bad_job" | "font_not_found" | "font_parse" | "limit_exceeded" | "resource_limit" | "internal" }
 "#;
@@ -79,6 +137,14 @@ extern "C" {
     pub type FontBytes;
     #[wasm_bindgen(typescript_type = "Font")]
     pub type FontArg;
+    #[wasm_bindgen(typescript_type = "SweepOptions")]
+    pub type SweepOptions;
+    #[wasm_bindgen(typescript_type = "GrayImage | RenderResult | SweepPoint")]
+    pub type ImageArg;
+    #[wasm_bindgen(typescript_type = "\"center\" | \"corner\"")]
+    pub type MethodArg;
+    #[wasm_bindgen(typescript_type = "number")]
+    pub type NumberArg;
 }
 
 /// An `Error` with `.kind` (and `.name = "HaforuError"`).
@@ -315,6 +381,155 @@ impl Font {
     }
 }
 
+#[wasm_bindgen]
+impl Font {
+    /// Render the same text at every coordinate set of `options.coords` (a SPEC §4 sweep job)
+    /// and, with `options.target`, compare each render with it inside the engine. Returns one
+    /// point per coordinate set, in order; a point that fails carries `error` and the others
+    /// still render. Throws for a problem of the whole call (a bad option, method or target).
+    #[wasm_bindgen(unchecked_return_type = "SweepPoint[]")]
+    pub fn sweep(&self, options: SweepOptions) -> Result<Array, JsValue> {
+        let options: JsValue = options.into();
+        if !options.is_object() {
+            return Err(bad_input("font.sweep() expects an options object"));
+        }
+        let mut job = job_of(&options, (self.handle, self.face_index), "metrics", "sweep")?;
+        let coords = field(&options, "coords")?.ok_or_else(|| {
+            bad_input("font.sweep() needs `coords`: an array of {tag: value} objects")
+        })?;
+        job.insert("sweep".into(), coords);
+        let target = Reflect::get(&options, &"target".into())
+            .map_err(|_| bad_input("cannot read `target`"))?;
+        let method = field(&options, "method")?;
+        let has_target = !(target.is_undefined() || target.is_null());
+        if method.is_some() && !has_target {
+            return Err(bad_input(
+                "option `method` needs a `target` to compare with",
+            ));
+        }
+        ENGINE.with(|e| {
+            let mut engine = e.borrow_mut();
+            // The target is registered once for all points, and dropped when the sweep is done.
+            let image = if has_target {
+                let handle = register_target(&mut engine, &target)?;
+                let mut compare = Map::new();
+                compare.insert("target".into(), handle.into());
+                if let Some(m) = method {
+                    compare.insert("method".into(), m);
+                }
+                job.insert("compare".into(), compare.into());
+                Some(handle)
+            } else {
+                None
+            };
+            let points = Job::from_value(&Value::Object(job))
+                .map_err(core_error)
+                .and_then(|job| {
+                    let points = engine
+                        .render_sweep(&job, Some(self.handle))
+                        .map_err(|e| core_error(e.error))?;
+                    Ok((job.warnings.len(), points))
+                });
+            if let Some(h) = image {
+                engine.drop_image(h);
+            }
+            let (skip, points) = points?;
+            Ok(points
+                .iter()
+                .enumerate()
+                .map(|(i, p)| sweep_point(i, p, skip))
+                .collect())
+        })
+    }
+}
+
+/// Register a sweep's `target` with the engine: gray pixels (`{width, height, pixels}`, a
+/// render result, a sweep point) or the bytes of a PGM/PNG file.
+fn register_target(engine: &mut Engine, target: &JsValue) -> Result<u32, JsValue> {
+    let registered = if target.is_instance_of::<Uint8Array>()
+        || target.is_instance_of::<js_sys::ArrayBuffer>()
+    {
+        engine.register_image_encoded(&Uint8Array::new(target).to_vec())
+    } else {
+        let (width, height, pixels) = gray_image(target, "target")?;
+        engine.register_image(width, height, &pixels)
+    };
+    registered.map_err(|e| js_error(e.kind, &format!("option `target`: {}", e.message)))
+}
+
+/// A sweep point as a plain JS object (see the `SweepPoint` type).
+fn sweep_point(index: usize, point: &SweepPoint, skip_warnings: usize) -> JsValue {
+    let obj = Object::new();
+    let set = |k: &str, v: JsValue| {
+        let _ = Reflect::set(&obj, &k.into(), &v);
+    };
+    match point {
+        SweepPoint::Done(r) => {
+            set("variations", variations_js(&r.variations));
+            match r.format {
+                Format::Metrics => {
+                    if let Some(m) = &r.metrics {
+                        set("metrics", to_js(m));
+                        set("bbox", to_js(&m.bbox));
+                    }
+                }
+                Format::Glyphs => {
+                    if let Some(g) = &r.glyphs {
+                        set("glyphs", to_js(g));
+                    }
+                }
+                Format::Raw | Format::Pgm | Format::Png => {
+                    set("width", r.width.into());
+                    set("height", r.height.into());
+                    set("bbox", to_js(&r.actual_bbox));
+                    let pixels = match r.format {
+                        Format::Raw => Some(&r.data[..]),
+                        Format::Pgm => r.data.get(pgm_header_len(r.width, r.height)..),
+                        _ => None,
+                    };
+                    if let Some(px) = pixels {
+                        set("pixels", Uint8ClampedArray::from(px).into());
+                    }
+                    if r.format != Format::Raw {
+                        set("data", Uint8Array::from(&r.data[..]).into());
+                    }
+                }
+            }
+            if let Some(c) = &r.compare {
+                set("compare", to_js(c));
+            }
+            if let Some(w) = r.warnings.get(skip_warnings..).filter(|w| !w.is_empty()) {
+                set("warnings", to_js(w));
+            }
+        }
+        SweepPoint::Failed { requested, error } => {
+            set("variations", variations_js(requested));
+            // As in the JSON result: the message names its point once.
+            let message = if error.message.starts_with("sweep[") {
+                error.message.clone()
+            } else {
+                format!("sweep[{index}]: {}", error.message)
+            };
+            let e = Object::new();
+            let _ = Reflect::set(&e, &"kind".into(), &error.kind.as_str().into());
+            let _ = Reflect::set(&e, &"message".into(), &message.into());
+            set("error", e.into());
+        }
+    }
+    obj.into()
+}
+
+/// Applied axis coordinates as `{tag: value}`. An f32 becomes the double its shortest decimal
+/// form denotes (what the JSON hosts read: `412.3`, not `412.29998779296875`).
+fn variations_js(variations: &[(String, f32)]) -> JsValue {
+    let obj = Object::new();
+    for (tag, v) in variations {
+        let v: f64 = v.to_string().parse().unwrap_or(f64::from(*v));
+        let _ = Reflect::set(&obj, &tag.into(), &v.into());
+    }
+    obj.into()
+}
+
 impl Drop for Font {
     fn drop(&mut self) {
         ENGINE.with(|e| {
@@ -439,24 +654,18 @@ impl RenderResult {
     /// The applied (clamped) axis coordinates, `{tag: value}`.
     #[wasm_bindgen(getter, unchecked_return_type = "Record<string, number>")]
     pub fn variations(&self) -> JsValue {
-        let map: Map<String, Value> = self
-            .inner
-            .variations
-            .iter()
-            .map(|(t, v)| (t.clone(), serde_json::json!(v)))
-            .collect();
-        to_js(&map)
+        variations_js(&self.inner.variations)
     }
 }
 
-/// Render text. Throws an `Error` with `.kind` for a bad request or an unusable font.
-#[wasm_bindgen]
-pub fn render(options: RenderOptions) -> Result<RenderResult, JsValue> {
-    let options: JsValue = options.into();
-    if !options.is_object() {
-        return Err(bad_input("render() expects an options object"));
-    }
-    let (handle, face_index) = font_of(&Reflect::get(&options, &"font".into())?)?;
+/// The SPEC §1 job for the render options of `render()` / `font.sweep()` (JS names → job
+/// fields), on the engine's font `handle`. The core validates every field.
+fn job_of(
+    options: &JsValue,
+    (handle, face_index): (u32, u32),
+    format: &str,
+    id: &str,
+) -> Result<Map<String, Value>, JsValue> {
     // (JS option, job object, job field): objects 0 = font, 1 = text, 2 = rendering.
     const FIELDS: [(&str, usize, &str); 11] = [
         ("size", 0, "size"),
@@ -474,20 +683,120 @@ pub fn render(options: RenderOptions) -> Result<RenderResult, JsValue> {
     let mut objects = [Map::new(), Map::new(), Map::new()];
     objects[0].insert("handle".into(), handle.into());
     objects[0].insert("face_index".into(), face_index.into());
-    objects[2].insert("format".into(), "raw".into());
+    objects[2].insert("format".into(), format.into());
     for (js, object, key) in FIELDS {
-        if let Some(v) = field(&options, js)? {
+        if let Some(v) = field(options, js)? {
             objects[object].insert(key.into(), v);
         }
     }
     let [font, text, rendering] = objects;
-    let id = field(&options, "id")?.unwrap_or_else(|| "render".into());
-    let job = serde_json::json!({"id": id, "font": font, "text": text, "rendering": rendering});
+    let mut job = Map::new();
+    job.insert(
+        "id".into(),
+        field(options, "id")?.unwrap_or_else(|| id.into()),
+    );
+    job.insert("font".into(), font.into());
+    job.insert("text".into(), text.into());
+    job.insert("rendering".into(), rendering.into());
+    Ok(job)
+}
+
+/// Render text. Throws an `Error` with `.kind` for a bad request or an unusable font.
+#[wasm_bindgen]
+pub fn render(options: RenderOptions) -> Result<RenderResult, JsValue> {
+    let options: JsValue = options.into();
+    if !options.is_object() {
+        return Err(bad_input("render() expects an options object"));
+    }
+    let font = font_of(&Reflect::get(&options, &"font".into())?)?;
+    let job = Value::Object(job_of(&options, font, "raw", "render")?);
     let job = Job::from_value(&job).map_err(core_error)?;
     ENGINE
-        .with(|e| e.borrow_mut().render(&job, Some(handle)))
+        .with(|e| e.borrow_mut().render(&job, Some(font.0)))
         .map(|inner| RenderResult { inner })
         .map_err(|e| core_error(e.error))
+}
+
+/// A gray image argument: `{width, height, pixels}` (pixels a `Uint8Array` or
+/// `Uint8ClampedArray`, row-major, 0 = ink), which also covers a `raw`/`pgm` render result and
+/// an image sweep point.
+fn gray_image(value: &JsValue, what: &str) -> Result<(u32, u32, Vec<u8>), JsValue> {
+    if !value.is_object() {
+        return Err(bad_input(format!(
+            "`{what}` must be a gray image {{width, height, pixels}} or a raw/pgm render result"
+        )));
+    }
+    let side = |name: &str| -> Result<u32, JsValue> {
+        let v = field(value, name)?;
+        v.as_ref()
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| {
+                bad_input(format!(
+                    "`{what}.{name}` must be a non-negative integer, not {}",
+                    v.map_or("undefined".into(), |v| v.to_string())
+                ))
+            })
+    };
+    let (width, height) = (side("width")?, side("height")?);
+    let px = Reflect::get(value, &"pixels".into())
+        .map_err(|_| bad_input(format!("cannot read `{what}.pixels`")))?;
+    let pixels = if let Some(a) = px.dyn_ref::<Uint8ClampedArray>() {
+        a.to_vec()
+    } else if let Some(a) = px.dyn_ref::<Uint8Array>() {
+        a.to_vec()
+    } else {
+        return Err(bad_input(format!(
+            "`{what}.pixels` must be a Uint8Array or Uint8ClampedArray of gray pixels (a render result has them for formats raw and pgm)"
+        )));
+    };
+    Ok((width, height, pixels))
+}
+
+/// Compare two gray images (SPEC §4): both pasted on white `max(W) × max(H)`, centred
+/// (`"center"`, the default) or at the top-left corner (`"corner"`). `a` and `b` are
+/// `{width, height, pixels}` (0 = ink) or `raw`/`pgm` render results.
+#[wasm_bindgen(unchecked_return_type = "Comparison")]
+pub fn compare(a: ImageArg, b: ImageArg, method: Option<MethodArg>) -> Result<JsValue, JsValue> {
+    let method = match method.map(JsValue::from) {
+        None => Align::Center,
+        Some(m) if m.is_undefined() || m.is_null() => Align::Center,
+        Some(m) => match m.as_string() {
+            Some(s) => Align::parse(&s).map_err(core_error)?,
+            None => {
+                return Err(bad_input(
+                    "compare(): `method` must be \"center\" or \"corner\"",
+                ))
+            }
+        },
+    };
+    let image = |v: ImageArg, what: &str| -> Result<InkImage, JsValue> {
+        let (w, h, px) = gray_image(&v.into(), what)?;
+        InkImage::from_gray(w, h, &px)
+            .map_err(|e| js_error(e.kind, &format!("image `{what}`: {}", e.message)))
+    };
+    let (a, b) = (image(a, "a")?, image(b, "b")?);
+    Ok(to_js(&align_and_compare(&a.view(), &b.view(), method)))
+}
+
+/// Resize a gray image by `multiplier` (0.01–100) with bilinear interpolation (SPEC §4: each
+/// side `max(1, round(side · m))`, pixel-centre mapping, edge clamp).
+#[wasm_bindgen(unchecked_return_type = "GrayImage")]
+pub fn resize(image: ImageArg, multiplier: NumberArg) -> Result<JsValue, JsValue> {
+    let m = JsValue::from(multiplier)
+        .as_f64()
+        .ok_or_else(|| bad_input("resize(): `multiplier` must be a number"))?;
+    let (w, h, px) = gray_image(&image.into(), "image")?;
+    let (w, h, px) = resize_bilinear(w, h, &px, m).map_err(core_error)?;
+    let obj = Object::new();
+    let _ = Reflect::set(&obj, &"width".into(), &w.into());
+    let _ = Reflect::set(&obj, &"height".into(), &h.into());
+    let _ = Reflect::set(
+        &obj,
+        &"pixels".into(),
+        &Uint8ClampedArray::from(&px[..]).into(),
+    );
+    Ok(obj.into())
 }
 
 /// The JSON job interface: one SPEC §1 job as JSON text in, the SPEC §2 result JSON out (with
