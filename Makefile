@@ -108,6 +108,7 @@ test-web: web
 		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null)
 	cd www/tests && npm ci --no-audit --no-fund --loglevel=error
 	node --expose-gc www/tests/node_parity.mjs
+	node --expose-gc www/tests/node_matching.mjs
 	node www/tests/browser.mjs
 
 serve-www: web
