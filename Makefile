@@ -96,9 +96,9 @@ web:
 	@if [ "$$($(WASM_BINDGEN) --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
 		echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION)"; \
 		$(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); fi
-	$(CARGO) build --profile wasm --target $(WASM_TARGET) -p haforu-web
+	$(CARGO) build --profile wasm-web --target $(WASM_TARGET) -p haforu-web
 	rm -rf $(WEB_OUT)
-	$(WASM_BINDGEN) --target web --out-dir $(WEB_OUT) target/$(WASM_TARGET)/wasm/haforu_web.wasm
+	$(WASM_BINDGEN) --target web --out-dir $(WEB_OUT) target/$(WASM_TARGET)/wasm-web/haforu_web.wasm
 	rm -rf www/pkg && mkdir -p www/pkg
 	cp $(WEB_OUT)/haforu_web.js $(WEB_OUT)/haforu_web.d.ts $(WEB_OUT)/haforu_web_bg.wasm www/pkg/
 	@sh www/tests/size.sh www/pkg/haforu_web_bg.wasm

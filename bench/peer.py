@@ -92,6 +92,17 @@ class Peer:
         raise ValueError("unsupported format %r" % fmt)
 
 
+def cold_variants(job, count=997):
+    """Cold workloads (`"bench_cold": true`): the same job at `count` different wght values, so
+    every run is a new location (no cache of any engine helps). Same values as benches/engine.rs."""
+    out = []
+    for k in range(count):
+        j = json.loads(json.dumps(job))
+        j["font"]["variations"] = {"wght": 100 + (k * 389) % 800 + 0.25}
+        out.append(j)
+    return out
+
+
 def serve():
     """Line protocol for `cargo bench --bench engine` (which interleaves us with the Rust side):
     stdin `ID N` → run workload ID N times → stdout `µs_per_job`. One line `ready` at start."""
@@ -101,11 +112,17 @@ def serve():
     for job in jobs.values():
         peer.run(job)
     print("ready", flush=True)
+    cold = {wid: cold_variants(job) for wid, job in jobs.items() if job.get("bench_cold")}
+    turn = 0
     for line in sys.stdin:
         wid, n = line.split()
         job, n = jobs[wid], int(n)
+        variants = cold.get(wid)
         t0 = time.perf_counter()
         for _ in range(n):
+            if variants:
+                turn += 1
+                job = variants[turn % len(variants)]
             peer.run(job)
         print("%.3f" % ((time.perf_counter() - t0) / n * 1e6), flush=True)
 

@@ -91,25 +91,19 @@ impl Dark {
             return d;
         }
         for (r, row) in ink.chunks_exact(bw as usize).enumerate() {
-            let mut first = None;
-            let mut last = 0;
-            let mut n = 0u64;
-            for (c, &v) in row.iter().enumerate() {
-                if v >= 128 {
-                    n += 1;
-                    first.get_or_insert(c);
-                    last = c;
-                }
+            let n = row.iter().map(|&v| (v >= 128) as u64).sum::<u64>();
+            if n == 0 {
+                continue;
             }
-            if let Some(f) = first {
-                d.count += n;
-                let (x0, x1) = (bx + f as u32, bx + last as u32 + 1);
-                let y = by + r as u32;
-                d.bounds = Some(match d.bounds {
-                    None => [x0, y, x1, y + 1],
-                    Some([a, b, c, _]) => [a.min(x0), b, c.max(x1), y + 1],
-                });
-            }
+            let f = row.iter().position(|&v| v >= 128).unwrap_or(0);
+            let last = row.iter().rposition(|&v| v >= 128).unwrap_or(f);
+            d.count += n;
+            let (x0, x1) = (bx + f as u32, bx + last as u32 + 1);
+            let y = by + r as u32;
+            d.bounds = Some(match d.bounds {
+                None => [x0, y, x1, y + 1],
+                Some([a, b, c, _]) => [a.min(x0), b, c.max(x1), y + 1],
+            });
         }
         d
     }
@@ -390,57 +384,56 @@ pub fn align_and_compare(a: &ImageView<'_>, b: &ImageView<'_>, method: Align) ->
     // Each image's box on the aligned canvas: [x0, y0, x1, y1).
     let abox = placed_box(a, oa);
     let bbox = placed_box(b, ob);
-    let mut delta_sum: u64 = 0;
+    let mut acc = Sums::default();
     let mut weighted = 0.0f64;
-    let mut differing = 0u64;
-    let mut both_dark = 0u64;
     let (y_lo, y_hi) = (abox[1].min(bbox[1]), abox[3].max(bbox[3]));
+    let (ax0, ax1) = (abox[0] as usize, abox[2] as usize);
+    let (bx0, bx1) = (bbox[0] as usize, bbox[2] as usize);
     for y in y_lo..y_hi {
         let ra = a.ink_at_row(y.wrapping_sub(oa.1)).filter(|_| y >= oa.1);
         let rb = b.ink_at_row(y.wrapping_sub(ob.1)).filter(|_| y >= ob.1);
-        // Columns where either image may have ink on this row, as up to two spans.
-        let sa = ra.map(|_| (abox[0], abox[2]));
-        let sb = rb.map(|_| (bbox[0], bbox[2]));
-        let spans: [Option<(u32, u32)>; 2] = match (sa, sb) {
+        // Visit the row's inked columns left to right: a alone, both, b alone. Paper in both
+        // images adds nothing; adding +0.0 to the (non-negative) weighted sum changes no bit,
+        // so the sums equal a full pass over the aligned canvas.
+        acc.row_weighted = 0.0;
+        match (ra, rb) {
             (None, None) => continue,
-            (Some(s), None) | (None, Some(s)) => [Some(s), None],
-            (Some(p), Some(q)) => {
-                let (p, q) = if p.0 <= q.0 { (p, q) } else { (q, p) };
-                if q.0 <= p.1 {
-                    [Some((p.0, p.1.max(q.1))), None]
+            (Some(pa), None) => acc.one(pa, &wx[ax0..ax1]),
+            (None, Some(pb)) => acc.one(pb, &wx[bx0..bx1]),
+            (Some(pa), Some(pb)) => {
+                let (s0, s1) = (ax0.max(bx0), ax1.min(bx1));
+                if s0 >= s1 {
+                    if ax0 < bx0 {
+                        acc.one(pa, &wx[ax0..ax1]);
+                        acc.one(pb, &wx[bx0..bx1]);
+                    } else {
+                        acc.one(pb, &wx[bx0..bx1]);
+                        acc.one(pa, &wx[ax0..ax1]);
+                    }
                 } else {
-                    [Some(p), Some(q)]
-                }
-            }
-        };
-        let ink = |row: Option<&[u8]>, x0: u32, x: u32| -> u8 {
-            match row {
-                Some(r) if x >= x0 && ((x - x0) as usize) < r.len() => r[(x - x0) as usize],
-                _ => 0,
-            }
-        };
-        let mut row_weighted = 0.0f64;
-        for (x0, x1) in spans.into_iter().flatten() {
-            for x in x0..x1 {
-                let ia = ink(ra, abox[0], x);
-                let ib = ink(rb, bbox[0], x);
-                let d = ia.abs_diff(ib);
-                if d != 0 {
-                    delta_sum += d as u64;
-                    row_weighted += wx[x as usize] * d as f64;
-                    if d > 8 {
-                        differing += 1;
+                    if ax0 < s0 {
+                        acc.one(&pa[..s0 - ax0], &wx[ax0..s0]);
+                    } else if bx0 < s0 {
+                        acc.one(&pb[..s0 - bx0], &wx[bx0..s0]);
+                    }
+                    acc.two(
+                        &pa[s0 - ax0..s1 - ax0],
+                        &pb[s0 - bx0..s1 - bx0],
+                        &wx[s0..s1],
+                    );
+                    if ax1 > s1 {
+                        acc.one(&pa[s1 - ax0..], &wx[s1..ax1]);
+                    } else if bx1 > s1 {
+                        acc.one(&pb[s1 - bx0..], &wx[s1..bx1]);
                     }
                 }
-                if ia >= 128 && ib >= 128 {
-                    both_dark += 1;
-                }
             }
         }
-        if row_weighted != 0.0 {
-            weighted += wy[y as usize] * row_weighted;
+        if acc.row_weighted != 0.0 {
+            weighted += wy[y as usize] * acc.row_weighted;
         }
     }
+    let (delta_sum, differing, both_dark) = (acc.delta, acc.differing, acc.both_dark);
     let n = tw as f64 * th as f64;
     let union = a.dark.count + b.dark.count - both_dark;
     Comparison {
@@ -458,6 +451,48 @@ pub fn align_and_compare(a: &ImageView<'_>, b: &ImageView<'_>, method: Align) ->
             both_dark as f64 / union as f64
         },
         differing_pixels: differing,
+    }
+}
+
+/// Running sums of one comparison.
+#[derive(Default)]
+struct Sums {
+    delta: u64,
+    differing: u64,
+    both_dark: u64,
+    row_weighted: f64,
+}
+
+impl Sums {
+    /// Columns where only one image has ink (the other is paper: `d` is the ink itself).
+    #[inline]
+    fn one(&mut self, ink: &[u8], wx: &[f64]) {
+        let (mut delta, mut differing, mut w) = (0u64, 0u64, self.row_weighted);
+        for (&d, &k) in ink.iter().zip(wx) {
+            delta += d as u64;
+            differing += (d > 8) as u64;
+            w += k * d as f64;
+        }
+        self.delta += delta;
+        self.differing += differing;
+        self.row_weighted = w;
+    }
+
+    /// Columns where both images may have ink.
+    #[inline]
+    fn two(&mut self, a: &[u8], b: &[u8], wx: &[f64]) {
+        let (mut delta, mut differing, mut dark, mut w) = (0u64, 0u64, 0u64, self.row_weighted);
+        for ((&ia, &ib), &k) in a.iter().zip(b).zip(wx) {
+            let d = ia.abs_diff(ib);
+            delta += d as u64;
+            differing += (d > 8) as u64;
+            dark += (ia >= 128 && ib >= 128) as u64;
+            w += k * d as f64;
+        }
+        self.delta += delta;
+        self.differing += differing;
+        self.both_dark += dark;
+        self.row_weighted = w;
     }
 }
 

@@ -279,17 +279,33 @@ pub(crate) fn rasterize(
             }
             clip_x_and_draw(acc, stride, band_top, rows, wf, x0, y0, x1, y1);
         }
-        // Accumulate each row into coverage.
+        // Accumulate each row into coverage. Runs of cells no edge touched leave the running
+        // sum unchanged (adding ±0.0 never changes a coverage value), so an all-zero chunk of
+        // 8 cells is one fill with the current value: inside and outside the outline alike,
+        // the cost follows the edges, not the box area. Output is bit-identical.
         for r in 0..rows {
             let row = &acc[r * stride..r * stride + w];
             let out = &mut data[(band_top + r) * w..(band_top + r + 1) * w];
             let mut sum = 0.0f32;
-            for (o, a) in out.iter_mut().zip(row) {
+            let mut cells = row.chunks_exact(8);
+            let mut outs = out.chunks_exact_mut(8);
+            for (o, a) in (&mut outs).zip(&mut cells) {
+                let bits = a.iter().fold(0u32, |m, v| m | (v.to_bits() & 0x7fff_ffff));
+                if bits == 0 {
+                    let v = coverage_byte(sum);
+                    if v != 0 {
+                        o.fill(v);
+                    }
+                    continue;
+                }
+                for (o, a) in o.iter_mut().zip(a) {
+                    sum += *a;
+                    *o = coverage_byte(sum);
+                }
+            }
+            for (o, a) in outs.into_remainder().iter_mut().zip(cells.remainder()) {
                 sum += *a;
-                let v = if sum < 0.0 { -sum } else { sum };
-                let v = if v > 1.0 { 1.0 } else { v };
-                // v is in [0, 1]: the conversion is in range and exact after +0.5 truncation.
-                *o = (v * 255.0 + 0.5) as u8;
+                *o = coverage_byte(sum);
             }
         }
         band_top += rows;
@@ -301,6 +317,15 @@ pub(crate) fn rasterize(
         height,
         data,
     }
+}
+
+/// The coverage byte of an accumulated signed area: |sum| clamped to 1, scaled to 0..=255.
+#[inline(always)]
+fn coverage_byte(sum: f32) -> u8 {
+    let v = if sum < 0.0 { -sum } else { sum };
+    let v = if v > 1.0 { 1.0 } else { v };
+    // v is in [0, 1]: the conversion is in range and exact after +0.5 truncation.
+    (v * 255.0 + 0.5) as u8
 }
 
 /// Split a line at x = 0 and x = w so that every piece lies inside [0, w] (pieces outside are
