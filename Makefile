@@ -58,7 +58,7 @@ PY_WHEELHOUSE := target/wheelhouse
 $(PYVENV)/.ok:
 	python3 -m venv $(PYVENV)
 	$(PYV) -m pip install -q --upgrade pip
-	$(PYV) -m pip install -q wasmtime numpy pytest mypy build hatchling uharfbuzz freetype-py fonttools Pillow
+	$(PYV) -m pip install -q wasmtime numpy pytest mypy build hatchling uharfbuzz freetype-py fonttools Pillow opencv-python-headless
 	$(PYV) -m pip download -q -d $(PY_WHEELHOUSE) wasmtime numpy
 	touch $@
 

@@ -811,5 +811,8 @@ pub fn limits_json() -> serde_json::Value {
         "max_cached_glyph_bytes": MAX_CACHED_GLYPH_BYTES,
         "max_cached_instances": MAX_CACHED_INSTANCES,
         "max_registered_fonts": MAX_REGISTERED_FONTS,
+        "max_sweep_points": MAX_SWEEP_POINTS,
+        "max_sweep_payload_bytes": MAX_SWEEP_PAYLOAD_BYTES,
+        "max_registered_images": MAX_REGISTERED_IMAGES,
     })
 }
