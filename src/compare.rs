@@ -5,9 +5,9 @@
 //! canvas; outside the box they are paper. A render's ink box and a target's tight box are both
 //! much smaller than a 3000×1200 canvas, and pixels that are paper in both images contribute
 //! nothing to any sum, so a comparison visits only the rows and columns of the two boxes. The
-//! sums run in the same order as a full pass over the aligned canvas (rows top to bottom,
-//! columns left to right, zero terms skipped), so the numbers equal a plain full-canvas pass
-//! bit for bit.
+//! sums run in a fixed order over the aligned canvas (rows top to bottom; within a row four
+//! lanes by column mod 4, each left to right), in which paper adds exactly nothing, so the
+//! numbers equal a full-canvas pass in that order bit for bit, whatever the boxes.
 
 use crate::error::Error;
 use crate::limits;
@@ -395,42 +395,39 @@ pub fn align_and_compare(a: &ImageView<'_>, b: &ImageView<'_>, method: Align) ->
         // Visit the row's inked columns left to right: a alone, both, b alone. Paper in both
         // images adds nothing; adding +0.0 to the (non-negative) weighted sum changes no bit,
         // so the sums equal a full pass over the aligned canvas.
-        acc.row_weighted = 0.0;
+        acc.lanes = [0.0; 4];
         match (ra, rb) {
             (None, None) => continue,
-            (Some(pa), None) => acc.one(pa, &wx[ax0..ax1]),
-            (None, Some(pb)) => acc.one(pb, &wx[bx0..bx1]),
+            (Some(pa), None) => acc.one(ax0, pa, &wx),
+            (None, Some(pb)) => acc.one(bx0, pb, &wx),
             (Some(pa), Some(pb)) => {
                 let (s0, s1) = (ax0.max(bx0), ax1.min(bx1));
                 if s0 >= s1 {
                     if ax0 < bx0 {
-                        acc.one(pa, &wx[ax0..ax1]);
-                        acc.one(pb, &wx[bx0..bx1]);
+                        acc.one(ax0, pa, &wx);
+                        acc.one(bx0, pb, &wx);
                     } else {
-                        acc.one(pb, &wx[bx0..bx1]);
-                        acc.one(pa, &wx[ax0..ax1]);
+                        acc.one(bx0, pb, &wx);
+                        acc.one(ax0, pa, &wx);
                     }
                 } else {
                     if ax0 < s0 {
-                        acc.one(&pa[..s0 - ax0], &wx[ax0..s0]);
+                        acc.one(ax0, &pa[..s0 - ax0], &wx);
                     } else if bx0 < s0 {
-                        acc.one(&pb[..s0 - bx0], &wx[bx0..s0]);
+                        acc.one(bx0, &pb[..s0 - bx0], &wx);
                     }
-                    acc.two(
-                        &pa[s0 - ax0..s1 - ax0],
-                        &pb[s0 - bx0..s1 - bx0],
-                        &wx[s0..s1],
-                    );
+                    acc.two(s0, &pa[s0 - ax0..s1 - ax0], &pb[s0 - bx0..s1 - bx0], &wx);
                     if ax1 > s1 {
-                        acc.one(&pa[s1 - ax0..], &wx[s1..ax1]);
+                        acc.one(s1, &pa[s1 - ax0..], &wx);
                     } else if bx1 > s1 {
-                        acc.one(&pb[s1 - bx0..], &wx[s1..bx1]);
+                        acc.one(s1, &pb[s1 - bx0..], &wx);
                     }
                 }
             }
         }
-        if acc.row_weighted != 0.0 {
-            weighted += wy[y as usize] * acc.row_weighted;
+        let row = acc.row_total();
+        if row != 0.0 {
+            weighted += wy[y as usize] * row;
         }
     }
     let (delta_sum, differing, both_dark) = (acc.delta, acc.differing, acc.both_dark);
@@ -454,45 +451,92 @@ pub fn align_and_compare(a: &ImageView<'_>, b: &ImageView<'_>, method: Align) ->
     }
 }
 
-/// Running sums of one comparison.
+/// Running sums of one comparison. The weighted sum of a row runs in four lanes by absolute
+/// column (`x mod 4`), each left to right, then `(l0 + l1) + (l2 + l3)`: a fixed order that
+/// does not depend on where the boxes start, so skipping paper (adding +0.0) changes no bit.
 #[derive(Default)]
 struct Sums {
     delta: u64,
     differing: u64,
     both_dark: u64,
-    row_weighted: f64,
+    lanes: [f64; 4],
 }
 
 impl Sums {
-    /// Columns where only one image has ink (the other is paper: `d` is the ink itself).
+    fn row_total(&self) -> f64 {
+        (self.lanes[0] + self.lanes[1]) + (self.lanes[2] + self.lanes[3])
+    }
+
+    /// Columns `x0..` where only one image has ink (the other is paper: `d` is the ink).
     #[inline]
-    fn one(&mut self, ink: &[u8], wx: &[f64]) {
-        let (mut delta, mut differing, mut w) = (0u64, 0u64, self.row_weighted);
-        for (&d, &k) in ink.iter().zip(wx) {
+    fn one(&mut self, x0: usize, ink: &[u8], wx: &[f64]) {
+        let wx = &wx[x0..x0 + ink.len()];
+        let head = ((4 - (x0 & 3)) & 3).min(ink.len());
+        let (mut delta, mut differing, mut lanes) = (0u64, 0u64, self.lanes);
+        for i in 0..head {
+            let d = ink[i];
             delta += d as u64;
             differing += (d > 8) as u64;
-            w += k * d as f64;
+            lanes[(x0 + i) & 3] += wx[i] * d as f64;
+        }
+        let mut ci = ink[head..].chunks_exact(4);
+        let mut cw = wx[head..].chunks_exact(4);
+        for (c, k) in (&mut ci).zip(&mut cw) {
+            for j in 0..4 {
+                let d = c[j];
+                delta += d as u64;
+                differing += (d > 8) as u64;
+                lanes[j] += k[j] * d as f64;
+            }
+        }
+        for (j, (&d, &k)) in ci.remainder().iter().zip(cw.remainder()).enumerate() {
+            delta += d as u64;
+            differing += (d > 8) as u64;
+            lanes[j] += k * d as f64;
         }
         self.delta += delta;
         self.differing += differing;
-        self.row_weighted = w;
+        self.lanes = lanes;
     }
 
-    /// Columns where both images may have ink.
+    /// Columns `x0..` where both images may have ink.
     #[inline]
-    fn two(&mut self, a: &[u8], b: &[u8], wx: &[f64]) {
-        let (mut delta, mut differing, mut dark, mut w) = (0u64, 0u64, 0u64, self.row_weighted);
-        for ((&ia, &ib), &k) in a.iter().zip(b).zip(wx) {
+    fn two(&mut self, x0: usize, a: &[u8], b: &[u8], wx: &[f64]) {
+        let n = a.len().min(b.len());
+        let (a, b, wx) = (&a[..n], &b[..n], &wx[x0..x0 + n]);
+        let head = ((4 - (x0 & 3)) & 3).min(n);
+        let (mut delta, mut differing, mut dark, mut lanes) = (0u64, 0u64, 0u64, self.lanes);
+        let mut step = |lane: usize, ia: u8, ib: u8, k: f64, lanes: &mut [f64; 4]| {
             let d = ia.abs_diff(ib);
             delta += d as u64;
             differing += (d > 8) as u64;
-            dark += (ia >= 128 && ib >= 128) as u64;
-            w += k * d as f64;
+            dark += ((ia & ib) >> 7) as u64;
+            lanes[lane] += k * d as f64;
+        };
+        for i in 0..head {
+            step((x0 + i) & 3, a[i], b[i], wx[i], &mut lanes);
+        }
+        let mut ca = a[head..].chunks_exact(4);
+        let mut cb = b[head..].chunks_exact(4);
+        let mut cw = wx[head..].chunks_exact(4);
+        for ((pa, pb), k) in (&mut ca).zip(&mut cb).zip(&mut cw) {
+            for j in 0..4 {
+                step(j, pa[j], pb[j], k[j], &mut lanes);
+            }
+        }
+        for (j, ((&ia, &ib), &k)) in ca
+            .remainder()
+            .iter()
+            .zip(cb.remainder())
+            .zip(cw.remainder())
+            .enumerate()
+        {
+            step(j, ia, ib, k, &mut lanes);
         }
         self.delta += delta;
         self.differing += differing;
         self.both_dark += dark;
-        self.row_weighted = w;
+        self.lanes = lanes;
     }
 }
 
@@ -641,18 +685,20 @@ mod tests {
         let wy = weights(th, th as f64 / 2.0, sigma);
         let (mut sum, mut wsum, mut diff, mut inter, mut uni) = (0u64, 0.0, 0u64, 0u64, 0u64);
         for y in 0..th {
-            let mut row = 0.0;
+            // The weighted sum's documented order: four lanes by x mod 4, then pairs.
+            let mut lanes = [0.0f64; 4];
             for x in 0..tw {
                 let i = (y * tw + x) as usize;
                 let d = pa[i].abs_diff(pb[i]);
                 if d != 0 {
                     sum += d as u64;
-                    row += wx[x as usize] * d as f64;
+                    lanes[(x & 3) as usize] += wx[x as usize] * d as f64;
                 }
                 diff += (d > 8) as u64;
                 inter += (pa[i] < 128 && pb[i] < 128) as u64;
                 uni += (pa[i] < 128 || pb[i] < 128) as u64;
             }
+            let row = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
             if row != 0.0 {
                 wsum += wy[y as usize] * row;
             }
