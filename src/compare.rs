@@ -368,19 +368,62 @@ fn weights(n: u32, centre: f64, sigma: f64) -> Vec<f64> {
         .collect()
 }
 
+/// The Gaussian weights of an aligned canvas (SPEC §4), kept between comparisons of the same
+/// size (a sweep compares every point on the same canvas).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weights {
+    width: u32,
+    height: u32,
+    wx: Vec<f64>,
+    wy: Vec<f64>,
+    total: f64,
+}
+
+impl Weights {
+    /// The weights of a `width × height` aligned canvas.
+    pub fn new(width: u32, height: u32) -> Weights {
+        let sigma = (width.min(height) as f64 / 4.0).max(1.0);
+        let wx = weights(width, width as f64 / 2.0, sigma);
+        let wy = weights(height, height as f64 / 2.0, sigma);
+        let total = {
+            let sx: f64 = wx.iter().sum();
+            let sy: f64 = wy.iter().sum();
+            sx * sy
+        };
+        Weights {
+            width,
+            height,
+            wx,
+            wy,
+            total,
+        }
+    }
+}
+
 /// Compare `a` (e.g. a render) with `b` (e.g. a target) after aligning both on white
 /// `max(W) × max(H)` (SPEC §4).
 pub fn align_and_compare(a: &ImageView<'_>, b: &ImageView<'_>, method: Align) -> Comparison {
+    let mut cache = None;
+    align_and_compare_cached(a, b, method, &mut cache)
+}
+
+/// [`align_and_compare`] with the weights kept in `cache` (rebuilt when the canvas changes).
+pub fn align_and_compare_cached(
+    a: &ImageView<'_>,
+    b: &ImageView<'_>,
+    method: Align,
+    cache: &mut Option<Weights>,
+) -> Comparison {
     let (tw, th) = (a.width.max(b.width), a.height.max(b.height));
     let (oa, ob) = offsets(a, b, method);
-    let sigma = (tw.min(th) as f64 / 4.0).max(1.0);
-    let wx = weights(tw, tw as f64 / 2.0, sigma);
-    let wy = weights(th, th as f64 / 2.0, sigma);
-    let weight_total: f64 = {
-        let sx: f64 = wx.iter().sum();
-        let sy: f64 = wy.iter().sum();
-        sx * sy
-    };
+    if cache
+        .as_ref()
+        .is_none_or(|w| (w.width, w.height) != (tw, th))
+    {
+        *cache = Some(Weights::new(tw, th));
+    }
+    let w = cache.as_ref().expect("set above");
+    let (wx, wy, weight_total) = (&w.wx, &w.wy, w.total);
     // Each image's box on the aligned canvas: [x0, y0, x1, y1).
     let abox = placed_box(a, oa);
     let bbox = placed_box(b, ob);
@@ -398,29 +441,29 @@ pub fn align_and_compare(a: &ImageView<'_>, b: &ImageView<'_>, method: Align) ->
         acc.lanes = [0.0; 4];
         match (ra, rb) {
             (None, None) => continue,
-            (Some(pa), None) => acc.one(ax0, pa, &wx),
-            (None, Some(pb)) => acc.one(bx0, pb, &wx),
+            (Some(pa), None) => acc.one(ax0, pa, wx),
+            (None, Some(pb)) => acc.one(bx0, pb, wx),
             (Some(pa), Some(pb)) => {
                 let (s0, s1) = (ax0.max(bx0), ax1.min(bx1));
                 if s0 >= s1 {
                     if ax0 < bx0 {
-                        acc.one(ax0, pa, &wx);
-                        acc.one(bx0, pb, &wx);
+                        acc.one(ax0, pa, wx);
+                        acc.one(bx0, pb, wx);
                     } else {
-                        acc.one(bx0, pb, &wx);
-                        acc.one(ax0, pa, &wx);
+                        acc.one(bx0, pb, wx);
+                        acc.one(ax0, pa, wx);
                     }
                 } else {
                     if ax0 < s0 {
-                        acc.one(ax0, &pa[..s0 - ax0], &wx);
+                        acc.one(ax0, &pa[..s0 - ax0], wx);
                     } else if bx0 < s0 {
-                        acc.one(bx0, &pb[..s0 - bx0], &wx);
+                        acc.one(bx0, &pb[..s0 - bx0], wx);
                     }
-                    acc.two(s0, &pa[s0 - ax0..s1 - ax0], &pb[s0 - bx0..s1 - bx0], &wx);
+                    acc.two(s0, &pa[s0 - ax0..s1 - ax0], &pb[s0 - bx0..s1 - bx0], wx);
                     if ax1 > s1 {
-                        acc.one(s1, &pa[s1 - ax0..], &wx);
+                        acc.one(s1, &pa[s1 - ax0..], wx);
                     } else if bx1 > s1 {
-                        acc.one(s1, &pb[s1 - bx0..], &wx);
+                        acc.one(s1, &pb[s1 - bx0..], wx);
                     }
                 }
             }

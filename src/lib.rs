@@ -138,6 +138,7 @@ pub struct Engine {
     fonts: Fonts,
     images: std::collections::HashMap<u32, std::sync::Arc<compare::InkImage>>,
     next_image: u32,
+    weights: Option<compare::Weights>,
     cache: cache::GlyphCache,
     shaper: shape::Shaper,
     glyphs: Vec<ShapedGlyph>,
@@ -297,7 +298,12 @@ impl Engine {
         let ink = ink?;
         if let Some((target, method)) = target {
             let view = compare::ImageView::of_ink_box(&ink);
-            out.compare = Some(compare::align_and_compare(&view, &target.view(), *method));
+            out.compare = Some(compare::align_and_compare_cached(
+                &view,
+                &target.view(),
+                *method,
+                &mut self.weights,
+            ));
         }
         match spec.format {
             Format::Metrics => out.metrics = Some(ink.metrics()),
