@@ -142,7 +142,7 @@ pub fn run(rt: Arc<Runtime>, opts: Options) -> i32 {
                     job::insert_timing(&mut json, t_split);
                     let line = match opts.mode {
                         Mode::Render => json,
-                        Mode::Validate => validation_line(&json, false),
+                        Mode::Validate => validation_line(&json, false).0,
                     };
                     let written = out
                         .write_all(&line)
@@ -340,29 +340,37 @@ fn run_one(worker: &mut Worker, mode: Mode, t: Task) -> Done {
         Mode::Validate => {
             let text = as_validation(&t.text);
             let o = worker.run_job(&text, t.line_no, 0);
+            let (line, ok, kind) = validation_line(&o.json, o.ok);
             Done {
                 seq: t.seq,
-                line: validation_line(&o.json, o.ok),
-                ok: o.ok,
-                kind: o.kind,
+                line,
+                ok,
+                kind: o.kind.or(kind),
             }
         }
     }
 }
 
 /// The formats the contract knows; a job with one of them is checked as a `glyphs` job (all of
-/// its fields, limits and font are checked, nothing is rasterised).
+/// its fields, limits and font are checked, nothing is rasterised). A job with `compare` needs
+/// a raster, so it is checked as a `metrics` job (which also decodes and compares its target);
+/// a `glyphs` job with `compare` stays as it is (and is invalid).
 const FORMATS: [&str; 5] = ["pgm", "png", "metrics", "raw", "glyphs"];
 
 fn as_validation(job: &[u8]) -> Vec<u8> {
     let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(job) else {
         return job.to_vec();
     };
+    let compare = v.get("compare").is_some();
     let Some(fmt) = v.pointer_mut("/rendering/format") else {
         return job.to_vec();
     };
-    if fmt.as_str().is_some_and(|f| FORMATS.contains(&f)) {
-        *fmt = serde_json::Value::String("glyphs".into());
+    if fmt
+        .as_str()
+        .is_some_and(|f| FORMATS.contains(&f) && f != "glyphs")
+    {
+        let check = if compare { "metrics" } else { "glyphs" };
+        *fmt = serde_json::Value::String(check.into());
         serde_json::to_vec(&v).unwrap_or_else(|_| job.to_vec())
     } else {
         job.to_vec()
@@ -370,25 +378,46 @@ fn as_validation(job: &[u8]) -> Vec<u8> {
 }
 
 /// `{"id":..,"valid":true}` or `{"id":..,"valid":false,"error":..,"error_kind":..}`, followed
-/// by the result's `"warnings":[..]` when it has any.
-fn validation_line(result: &[u8], ok: bool) -> Vec<u8> {
+/// by the result's `"warnings":[..]` when it has any. A sweep is valid only when every point
+/// is: the first failed point gives `error`/`error_kind`; the points' warnings follow the
+/// job's, each as `sweep[i]: ...`. Returns the line, whether the job is valid, and the kind.
+fn validation_line(result: &[u8], ok: bool) -> (Vec<u8>, bool, Option<String>) {
     let v: serde_json::Value = serde_json::from_slice(result).unwrap_or_default();
     let json = |v: &serde_json::Value| serde_json::to_string(v).unwrap_or_else(|_| "null".into());
-    let mut line = if ok {
+    let mut warnings: Vec<serde_json::Value> =
+        v["warnings"].as_array().cloned().unwrap_or_default();
+    let (mut error, mut kind) = (v["error"].clone(), v["error_kind"].clone());
+    let mut valid = ok;
+    for (i, p) in v["points"].as_array().into_iter().flatten().enumerate() {
+        if valid && p["status"] == "error" {
+            valid = false;
+            error = p["error"].clone();
+            kind = p["error_kind"].clone();
+        }
+        for w in p["warnings"].as_array().into_iter().flatten() {
+            let w = w.as_str().unwrap_or_default();
+            warnings.push(serde_json::Value::String(format!("sweep[{i}]: {w}")));
+        }
+    }
+    let mut line = if valid {
         format!("{{\"id\":{},\"valid\":true", json(&v["id"]))
     } else {
         format!(
             "{{\"id\":{},\"valid\":false,\"error\":{},\"error_kind\":{}",
             json(&v["id"]),
-            json(&v["error"]),
-            json(&v["error_kind"])
+            json(&error),
+            json(&kind)
         )
     };
-    if v["warnings"].as_array().is_some_and(|w| !w.is_empty()) {
-        line.push_str(&format!(",\"warnings\":{}", json(&v["warnings"])));
+    if !warnings.is_empty() {
+        line.push_str(&format!(
+            ",\"warnings\":{}",
+            json(&serde_json::Value::Array(warnings))
+        ));
     }
     line.push('}');
-    line.into_bytes()
+    let kind = (!valid).then(|| kind.as_str().unwrap_or("internal").to_string());
+    (line.into_bytes(), valid, kind)
 }
 
 fn print_stats(rt: &Runtime, totals: &Totals, t0: Instant, workers: usize) {
@@ -556,6 +585,11 @@ mod tests {
         let j = br#"{"id":"a","rendering":{"format":"png","width":3}}"#;
         let v: serde_json::Value = serde_json::from_slice(&as_validation(j)).unwrap();
         assert_eq!(v["rendering"]["format"], "glyphs");
+        let j = br#"{"id":"a","rendering":{"format":"png"},"compare":{"target":1}}"#;
+        let v: serde_json::Value = serde_json::from_slice(&as_validation(j)).unwrap();
+        assert_eq!(v["rendering"]["format"], "metrics");
+        let j = br#"{"id":"a","rendering":{"format":"glyphs"},"compare":{"target":1}}"#;
+        assert_eq!(as_validation(j), j.to_vec());
         let j = br#"{"id":"a","rendering":{"format":"tiff"}}"#;
         assert_eq!(as_validation(j), j.to_vec());
         assert_eq!(as_validation(b"{bad"), b"{bad".to_vec());
@@ -563,9 +597,10 @@ mod tests {
 
     #[test]
     fn validation_lines() {
-        let l = validation_line(br#"{"id":"a","status":"success"}"#, true);
+        let line = |r: &[u8], ok: bool| validation_line(r, ok).0;
+        let l = line(br#"{"id":"a","status":"success"}"#, true);
         assert_eq!(l, br#"{"id":"a","valid":true}"#.to_vec());
-        let l = validation_line(
+        let l = line(
             br#"{"id":"b","status":"error","error":"x","error_kind":"bad_job"}"#,
             false,
         );
@@ -573,7 +608,7 @@ mod tests {
             l,
             br#"{"id":"b","valid":false,"error":"x","error_kind":"bad_job"}"#.to_vec()
         );
-        let l = validation_line(
+        let l = line(
             br#"{"id":"c","status":"success","glyphs":[],"warnings":["unknown key `font.variation` ignored"]}"#,
             true,
         );
@@ -582,5 +617,22 @@ mod tests {
             br#"{"id":"c","valid":true,"warnings":["unknown key `font.variation` ignored"]}"#
                 .to_vec()
         );
+        // A sweep: the first failed point makes it invalid; point warnings are named.
+        let (l, ok, kind) = validation_line(
+            br#"{"id":"s","status":"success","points":[{"status":"success","warnings":["w0"]},{"status":"error","error":"e1","error_kind":"bad_job"},{"status":"error","error":"e2","error_kind":"limit_exceeded"}],"warnings":["j"]}"#,
+            true,
+        );
+        assert_eq!(
+            l,
+            br#"{"id":"s","valid":false,"error":"e1","error_kind":"bad_job","warnings":["j","sweep[0]: w0"]}"#
+                .to_vec()
+        );
+        assert!(!ok);
+        assert_eq!(kind.as_deref(), Some("bad_job"));
+        let (_, ok, kind) = validation_line(
+            br#"{"id":"s","status":"success","points":[{"status":"success"}]}"#,
+            true,
+        );
+        assert!(ok && kind.is_none());
     }
 }

@@ -3,6 +3,7 @@
 mod batch;
 mod fonts;
 mod input;
+mod inspect;
 mod job;
 mod render;
 mod runtime;
@@ -160,6 +161,12 @@ enum Cmd {
         )]
         jobs: Option<usize>,
     },
+    /// Print a font's metadata (names, metrics, axes, named instances, features, coverage) as
+    /// the engine's font info JSON, pretty-printed, or as text.
+    Info(inspect::InfoArgs),
+    /// Compare two PGM/PNG images in the engine (pixel delta, densities, aspects, IoU, ...);
+    /// print the comparison JSON.
+    Compare(inspect::CompareArgs),
     /// Print the engine's version, ABI version, limits and cache state.
     Diagnostics {
         /// json (the default) or text.
@@ -198,6 +205,8 @@ fn main() -> ExitCode {
         "stream",
         "render",
         "validate",
+        "info",
+        "compare",
         "diagnostics",
         "serve",
     ] {
@@ -293,6 +302,8 @@ fn main() -> ExitCode {
             },
         ),
         Cmd::Render(args) => render::run(rt, args),
+        Cmd::Info(args) => inspect::info(rt, args),
+        Cmd::Compare(args) => inspect::compare(rt, args),
         Cmd::Diagnostics { format } => diagnostics(rt, format),
         Cmd::Serve(args) => serve::run(rt, args, cores()),
         Cmd::Version => unreachable!("handled above"),

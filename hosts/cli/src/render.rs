@@ -74,6 +74,13 @@ pub struct RenderArgs {
     /// Resolve -f against DIR and refuse a path that leads outside it.
     #[arg(long, value_name = "DIR")]
     base_dir: Option<PathBuf>,
+    /// Compare the render with this PGM/PNG image in the engine and print the comparison JSON
+    /// on stdout (the render itself goes only to -o; without -o and --format it is `metrics`).
+    #[arg(long, value_name = "TARGET")]
+    compare: Option<PathBuf>,
+    /// Alignment for --compare: center (default) or corner.
+    #[arg(long, value_enum, requires = "compare")]
+    method: Option<crate::inspect::Method>,
 }
 
 impl RenderArgs {
@@ -143,12 +150,35 @@ fn parse_variations(s: &str) -> Result<Map<String, Value>, String> {
 
 pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
     let t0 = Instant::now();
-    let format = match choose_format(a.format.as_deref(), a.output.as_deref()) {
+    let output = a.output.as_ref().filter(|p| p.as_os_str() != "-");
+    let chosen = match (&a.compare, &a.format, output) {
+        // Only the comparison is wanted: no pixels need to come back.
+        (Some(_), None, None) => Ok("metrics".to_string()),
+        _ => choose_format(a.format.as_deref(), a.output.as_deref()),
+    };
+    let format = match chosen {
         Ok(f) => f,
         Err(e) => {
             eprintln!("haforu: {e}");
             return exit::USAGE;
         }
+    };
+    let compare = match &a.compare {
+        None => None,
+        Some(p) => match std::fs::read(p) {
+            Ok(bytes) => {
+                use base64::Engine as _;
+                let method = a.method.unwrap_or(crate::inspect::Method::Center);
+                Some(json!({
+                    "target": base64::engine::general_purpose::STANDARD.encode(bytes),
+                    "method": method.as_str(),
+                }))
+            }
+            Err(e) => {
+                eprintln!("haforu: cannot read image file {}: {e}", p.display());
+                return exit::USAGE;
+            }
+        },
     };
     let text_content = a
         .text
@@ -227,15 +257,19 @@ pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
         .ceil()
         .clamp(1.0, CANVAS_SIDE_MAX as f64) as u64;
     let mut worker = rt.worker();
-    let job = |format: &str, w: u64, h: u64| -> Vec<u8> {
-        serde_json::to_vec(&json!({
+    let job_with = |format: &str, w: u64, h: u64, compare: Option<&Value>| -> Vec<u8> {
+        let mut j = json!({
             "id": "render",
             "font": Value::Object(font_obj.clone()),
             "text": Value::Object(text.clone()),
             "rendering": {"format": format, "width": w, "height": h},
-        }))
-        .expect("JSON serialises")
+        });
+        if let Some(c) = compare {
+            j["compare"] = c.clone();
+        }
+        serde_json::to_vec(&j).expect("JSON serialises")
     };
+    let job = |format: &str, w: u64, h: u64| job_with(format, w, h, None);
     let (width, height) = if vertical {
         (a.width.unwrap_or(line), a.height.unwrap_or(long))
     } else {
@@ -263,7 +297,7 @@ pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
     let image = matches!(format.as_str(), "png" | "pgm" | "raw");
     let flags = if image { FLAG_DATA_OUT_OF_BAND } else { 0 };
     let o = worker.run_with(
-        &job(&format, width, height),
+        &job_with(&format, width, height, compare.as_ref()),
         0,
         Some(&font),
         flags,
@@ -279,6 +313,17 @@ pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
     if a.json {
         eprintln!("{}", String::from_utf8_lossy(&o.json));
     }
+    let compared = match compare
+        .is_some()
+        .then(|| crate::inspect::compare_answer(&o.json))
+    {
+        None => None,
+        Some(Some(c)) => Some(c),
+        Some(None) => {
+            eprintln!("haforu: the engine's result has no comparison");
+            return exit::ENGINE;
+        }
+    };
     let payload: Vec<u8> = match (image, o.data) {
         (true, Some(d)) => d,
         (true, None) => {
@@ -291,13 +336,13 @@ pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
             j
         }
     };
-    match a.output.as_ref().filter(|p| p.as_os_str() != "-") {
+    match output {
         Some(p) => {
             if let Err(e) = std::fs::write(p, &payload) {
                 eprintln!("haforu: cannot write {}: {e}", p.display());
                 return exit::OUTPUT;
             }
-            if image && !a.json {
+            if image && !a.json && compared.is_none() {
                 eprintln!(
                     "haforu: wrote {} ({width}×{height} {}, {} bytes)",
                     p.display(),
@@ -306,6 +351,7 @@ pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
                 );
             }
         }
+        None if compared.is_some() => {}
         None => {
             let mut out = io::stdout().lock();
             if image && out.is_terminal() {
@@ -321,7 +367,10 @@ pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
             }
         }
     }
-    exit::OK
+    match compared {
+        Some(c) => crate::print_out(&format!("{c}\n")),
+        None => exit::OK,
+    }
 }
 
 /// The canvas width that holds the ink of a `metrics` probe, plus a margin of a quarter em.

@@ -139,6 +139,11 @@ impl Runtime {
         }))
     }
 
+    /// True if the module exports `name` (the matching exports are newer than ABI 1's core).
+    pub fn has_export(&self, name: &str) -> bool {
+        self.module.get_export(name).is_some()
+    }
+
     /// The file a job's `font.path` names: the path itself, or with `--base-dir` the path taken
     /// from that directory, symlinks resolved, refused when it ends up outside it.
     pub fn resolve_font_path(&self, path: &str) -> Result<PathBuf, String> {
@@ -295,6 +300,11 @@ struct Inst {
     run: TypedFunc<(u32, u32, u32, u32, u32), u32>,
     split: TypedFunc<(u32, u32), u32>,
     info: TypedFunc<(), u32>,
+    /// The matching exports (absent from older modules; looked up once per instance).
+    image_register: Option<TypedFunc<(u32, u32, u32, u32), u32>>,
+    image_drop: Option<TypedFunc<u32, u32>>,
+    image_op: Option<TypedFunc<(u32, u32), u32>>,
+    font_info: Option<TypedFunc<(u32, u32), u32>>,
     /// The reusable input buffer inside the guest: (ptr, capacity).
     input: (u32, u32),
     jobs: u64,
@@ -413,6 +423,14 @@ impl Worker {
             info: instance
                 .get_typed_func(&mut store, "haforu_info")
                 .map_err(f)?,
+            image_register: instance
+                .get_typed_func(&mut store, "haforu_image_register")
+                .ok(),
+            image_drop: instance
+                .get_typed_func(&mut store, "haforu_image_drop")
+                .ok(),
+            image_op: instance.get_typed_func(&mut store, "haforu_image_op").ok(),
+            font_info: instance.get_typed_func(&mut store, "haforu_font_info").ok(),
             memory,
             store,
             input: (0, 0),
@@ -801,6 +819,75 @@ impl Worker {
             .map_err(|e| Fault::internal(format!("haforu_info returned bad JSON: {e}")))
     }
 
+    /// `haforu_font_info(handle, face_index)` for `font` (registered in this instance once):
+    /// the engine's font info JSON, or its error result (`failed`).
+    pub fn font_info(&mut self, font: &LoadedFont, face_index: u32) -> Result<Raw, Fault> {
+        let what = "font info";
+        self.ensure()?;
+        self.arm(None);
+        let handle = self.handle_for(font, what)?;
+        let inst = self.inst.as_mut().expect("built");
+        let func = inst
+            .font_info
+            .clone()
+            .ok_or_else(|| missing("haforu_font_info"))?;
+        let desc = match func.call(&mut inst.store, (handle, face_index)) {
+            Ok(d) => d,
+            Err(e) => return Err(self.trap(e, what)),
+        };
+        self.read_desc(desc)
+    }
+
+    /// `haforu_image_register(ptr, len, 0, 0)`: registers the bytes of a PGM (P5) or grayscale
+    /// PNG file as a comparison image. JSON `{"handle","width","height"}` or an error result.
+    pub fn image_register_encoded(&mut self, bytes: &[u8], what: &str) -> Result<Raw, Fault> {
+        self.ensure()?;
+        self.arm(None);
+        let p = self.stage_input(bytes, what)?;
+        let inst = self.inst.as_mut().expect("staged");
+        let func = inst
+            .image_register
+            .clone()
+            .ok_or_else(|| missing("haforu_image_register"))?;
+        let desc = match func.call(&mut inst.store, (p, bytes.len() as u32, 0, 0)) {
+            Ok(d) => d,
+            Err(e) => return Err(self.trap(e, what)),
+        };
+        self.read_desc(desc)
+    }
+
+    /// `haforu_image_op` with a JSON request (wasm/README.md, *Image operations*).
+    pub fn image_op(&mut self, request: &[u8], what: &str) -> Result<Raw, Fault> {
+        self.ensure()?;
+        self.arm(None);
+        let p = self.stage_input(request, what)?;
+        let inst = self.inst.as_mut().expect("staged");
+        let func = inst
+            .image_op
+            .clone()
+            .ok_or_else(|| missing("haforu_image_op"))?;
+        let desc = match func.call(&mut inst.store, (p, request.len() as u32)) {
+            Ok(d) => d,
+            Err(e) => return Err(self.trap(e, what)),
+        };
+        self.read_desc(desc)
+    }
+
+    /// `haforu_image_drop`: true if the image existed.
+    pub fn image_drop(&mut self, handle: u32) -> Result<bool, Fault> {
+        self.ensure()?;
+        self.arm(None);
+        let inst = self.inst.as_mut().expect("built");
+        let func = inst
+            .image_drop
+            .clone()
+            .ok_or_else(|| missing("haforu_image_drop"))?;
+        match func.call(&mut inst.store, handle) {
+            Ok(n) => Ok(n == 1),
+            Err(e) => Err(self.trap(e, "haforu_image_drop")),
+        }
+    }
+
     /// Linear-memory size of the current instance in bytes (0 when none is live).
     pub fn memory_bytes(&self) -> usize {
         self.inst
@@ -833,6 +920,10 @@ fn splice_base64(json: &[u8], data: &[u8]) -> Vec<u8> {
     out.extend_from_slice(b"\",");
     out.extend_from_slice(&json[cut..]);
     out
+}
+
+fn missing(export: &str) -> Fault {
+    Fault::internal(format!("this haforu.wasm lacks the export {export}"))
 }
 
 fn limit(message: String) -> Fault {

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shlex
@@ -13,7 +14,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from conftest import DEJAVU, INTER, ROOT, dumps, job
+from conftest import BROKEN, DEJAVU, FONTS, INTER, ROOT, dumps, job
 
 #: The Rust CLI, built by ``make test-cli`` (which ``make test`` runs before the Python tests).
 RUST_CLI = Path(os.environ.get("HAFORU_CLI", ROOT / "target" / "release" / "haforu"))
@@ -295,3 +296,196 @@ def test_2x_job_file_same_results_on_both_clis() -> None:
     assert not warned["m-inter-a-wght100"]  # "encoding": "json" is 2.x's normal spelling: no warning
     assert _run_compat(rust) == py
     assert _run_compat(rust, ["--workers", "2"]) == py
+
+
+# -- matching: info, compare, render --compare, sweep and compare jobs -------------------------
+
+
+def _render_a(out: Path, wght: int, run: Any = None) -> None:
+    """"A" in Inter at ``wght`` on a 60×70 canvas into ``out`` (the format from its extension)."""
+    p = (run or cli)(["render", "-f", str(INTER), "-t", "A", "-s", "48", "--var", f"wght={wght}",
+                      "--width", "60", "--height", "70", "-o", str(out)])
+    assert p.returncode == 0, p.stderr
+
+
+def _stderr_json(p: "subprocess.CompletedProcess[str]") -> Dict[str, Any]:
+    line: Dict[str, Any] = json.loads(p.stderr.strip().splitlines()[-1])
+    return line
+
+
+def test_info_json_and_text_same_as_rust() -> None:
+    p = cli(["info", str(INTER)])
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith('{\n  "faceIndex": 0,\n  "faceCount": 1,\n')  # engine order, indent 2
+    info = json.loads(p.stdout)
+    assert info["familyName"] == "Inter" and info["unitsPerEm"] == 2816
+    (axis,) = info["axes"]
+    assert (axis["tag"], axis["min"], axis["default"], axis["max"]) == ("wght", 100.0, 400.0, 900.0)
+    assert {i["name"]: i["coords"]["wght"] for i in info["instances"]}["Bold"] == 700.0
+    assert rust(["info", str(INTER)]).stdout == p.stdout
+    t = cli(["info", str(INTER), "--format", "text"])
+    assert t.returncode == 0, t.stderr
+    lines = t.stdout.splitlines()
+    assert lines[0] == "familyName: Inter"
+    assert "  wght Weight: min 100, default 400, max 900" in lines and "  Bold: wght=700" in lines
+    assert "codepoints: 127 (U+0020..U+007E, U+00A0..U+00BF)" in lines
+    assert rust(["info", str(INTER), "--format", "text"]).stdout == t.stdout
+    ttc = FONTS / "Collection-subset.ttc"
+    for fmt in ("json", "text"):
+        args = ["info", str(ttc), "--face-index", "1", "--format", fmt]
+        p = cli(args)
+        assert p.returncode == 0 and "DejaVu Sans Bold" in p.stdout, p.stderr
+        assert rust(args).stdout == p.stdout
+
+
+def test_info_errors_same_as_rust(tmp_path: Path) -> None:
+    missing = str(tmp_path / "missing.ttf")
+    for args in (["info", missing], ["info", str(INTER), "--format", "yaml"], ["info", str(INTER), "--face-index", "-1"]):
+        p = cli(args)
+        assert p.returncode == 2 and p.stdout == "", args
+        assert rust(args).returncode == 2, args
+    assert "cannot read font file" in cli(["info", missing]).stderr
+    for font, extra, kind in ((BROKEN / "random.bin", [], "font_parse"), (BROKEN / "empty.ttf", [], "font_parse"),
+                              (BROKEN / "truncated.ttf", [], "font_parse"), (INTER, ["--face-index", "4"], "font_parse")):
+        args = ["info", str(font), *extra]
+        p, r = cli(args), rust(args)
+        assert p.returncode == r.returncode == 1, (args, p.stderr, r.stderr)
+        assert p.stdout == r.stdout == ""
+        e = _stderr_json(p)
+        assert e["id"] == "info" and e["status"] == "error" and e["error_kind"] == kind, e
+        assert e["error"].startswith(f"{font}: ") and e["font"] == {"path": str(font)}
+        assert e == _stderr_json(r), args
+
+
+def test_compare_same_numbers_as_rust(tmp_path: Path) -> None:
+    a, a2, b, apng = tmp_path / "a.pgm", tmp_path / "a2.pgm", tmp_path / "b.pgm", tmp_path / "a.png"
+    _render_a(a, 400)
+    _render_a(a2, 400, rust)  # the other CLI renders the same pixels
+    _render_a(b, 800)
+    _render_a(apng, 400)
+    assert a.read_bytes() == a2.read_bytes()
+    p = cli(["compare", str(a), str(a2)])
+    assert p.returncode == 0, p.stderr
+    c = json.loads(p.stdout)["compare"]
+    assert c["pixel_delta"] == 0.0 and c["center_weighted_delta"] == 0.0 and c["differing_pixels"] == 0
+    assert c["iou"] == 1.0 and (c["width"], c["height"]) == (60, 70)
+    assert json.loads(cli(["compare", str(apng), str(a)]).stdout) == json.loads(p.stdout)
+    for args in (["compare", str(a), str(b)], ["compare", str(b), str(a), "--method", "corner"],
+                 ["compare", str(apng), str(b)]):
+        p, r = cli(args), rust(args)
+        assert p.returncode == r.returncode == 0, (p.stderr, r.stderr)
+        assert p.stdout == r.stdout, args  # the same line, fields in SPEC order
+        c = json.loads(p.stdout)["compare"]
+        assert list(c) == ["width", "height", "pixel_delta", "center_weighted_delta", "density_a", "density_b",
+                           "aspect_a", "aspect_b", "iou", "differing_pixels"]
+        assert c["pixel_delta"] > 0 and c["iou"] < 1.0
+    # Digit for digit the engine's numbers (a float parse-and-print round trip could change them).
+    big_a, big_b = tmp_path / "inter-a.pgm", tmp_path / "dejavu-a.png"
+    for font, out in ((INTER, big_a), (DEJAVU, big_b)):
+        p = cli(["render", "-f", str(font), "-t", "A", "-s", "200", "--var", "wght=500", "--width", "300",
+                 "--height", "240", "-o", str(out)])
+        assert p.returncode == 0, p.stderr
+    args = ["compare", str(big_a), str(big_b)]
+    p = cli(args)
+    assert p.returncode == 0 and p.stdout == rust(args).stdout
+    assert '"density_a":0.09947222222222223,' in p.stdout, p.stdout
+    # render --compare: the comparison of the render, without writing pixels anywhere.
+    args = ["render", "-f", str(INTER), "-t", "A", "-s", "48", "--var", "wght=400", "--width", "60",
+            "--height", "70", "--compare", str(b)]
+    p = cli(args)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == cli(["compare", str(a), str(b)]).stdout == rust(args).stdout
+    out = tmp_path / "c.pgm"
+    p = cli([*args, "-o", str(out)])
+    assert p.returncode == 0 and out.read_bytes() == a.read_bytes()
+    # Errors: a bad method and a missing file are usage errors, a broken image the error result.
+    bad = tmp_path / "bad.pgm"
+    bad.write_bytes(b"P5 garbage")
+    for args in (["compare", str(a), str(b), "--method", "diagonal"], ["compare", str(a), str(tmp_path / "no.pgm")],
+                 ["render", "-t", "A", "--method", "corner"]):
+        assert cli(args).returncode == 2, args
+        assert rust(args).returncode == 2, args
+    for x, y in ((bad, a), (a, bad)):
+        args = ["compare", str(x), str(y)]
+        p, r = cli(args), rust(args)
+        assert p.returncode == r.returncode == 1 and p.stdout == ""
+        e = _stderr_json(p)
+        assert e == _stderr_json(r)
+        assert e["id"] == "compare" and e["error_kind"] == "bad_job" and e["error"].startswith(f"{bad}: "), e
+
+
+def _sweep_jobs(target: bytes) -> List[Dict[str, Any]]:
+    b64 = base64.b64encode(target).decode("ascii")
+
+    def base(job_id: str, fmt: str) -> Dict[str, Any]:
+        return job(job_id, font={"path": str(INTER), "size": 48}, text="A", fmt=fmt, width=60, height=70)
+
+    metrics = base("sw-metrics", "metrics")
+    metrics["sweep"] = [{"wght": 100}, {"wght": 400}, {"wght": 650.5}, {"wght": 1200}]
+    metrics["compare"] = {"target": b64, "method": "center"}
+    pgm = base("sw-pgm", "pgm")
+    pgm["sweep"] = [{"wght": 300}, {}, {"wght": 900}]
+    bad = base("sw-bad", "metrics")
+    bad["sweep"] = [{"wght": 200}, {"wght": "bold"}, {"wght": 700}]
+    bad["compare"] = {"target": {"data": b64}, "method": "corner"}
+    handle = base("sw-handle", "metrics")
+    handle["compare"] = {"target": 7}
+    return [metrics, pgm, bad, handle]
+
+
+def test_sweep_and_compare_jobs_same_as_rust(tmp_path: Path) -> None:
+    target = tmp_path / "target.pgm"
+    _render_a(target, 500)
+    jobs = _sweep_jobs(target.read_bytes())
+    spec = "".join(dumps(j) + "\n" for j in jobs)
+    outs = {name: [without_timing(l) for l in p.stdout.splitlines()]
+            for name, p in (("py-batch", cli(["batch", "--ordered"], stdin=spec)),
+                            ("py-stream", cli(["stream"], stdin=spec)),
+                            ("rust-batch", rust(["batch", "--ordered", "-j", "2"], stdin=spec)),
+                            ("rust-stream", rust(["stream"], stdin=spec)))}
+    want = outs["rust-batch"]
+    assert len(want) == len(jobs)  # a sweep answers one line
+    for name, got in outs.items():
+        assert got == want, name
+    p = cli(["batch", "-j", "2"], stdin=spec)
+    assert sorted(without_timing(l) for l in p.stdout.splitlines()) == sorted(want)
+    rs = {r["id"]: r for r in (json.loads(l) for l in want)}
+    # Every point equals the single job at its coordinates (run through the Python CLI).
+    singles = []
+    for j in jobs[:3]:
+        for pt in j["sweep"]:
+            s = {k: v for k, v in j.items() if k != "sweep"}
+            s["id"] = f"{j['id']}-{json.dumps(pt)}"
+            s["font"] = dict(j["font"], variations=pt)
+            singles.append(s)
+    single = results(cli(["stream"], stdin="".join(dumps(s) + "\n" for s in singles)).stdout)
+    k = compared = 0
+    for j in jobs[:3]:
+        points = rs[j["id"]]["points"]
+        assert rs[j["id"]]["status"] == "success" and len(points) == len(j["sweep"])
+        for pt, requested in zip(points, j["sweep"]):
+            s = single[k]
+            k += 1
+            if isinstance(requested.get("wght"), str):  # the bad point: its own error, the others render
+                assert pt["status"] == "error" and pt["error_kind"] == "bad_job" and "sweep[1].wght" in pt["error"]
+                continue
+            assert pt["status"] == s["status"] == "success", (pt, s)
+            assert pt["variations"] == s["font"]["variations"]
+            for key in ("metrics", "rendering", "compare", "warnings"):
+                assert pt.get(key) == s.get(key), (key, pt, s)
+            compared += 1
+    assert compared == 9
+    m = rs["sw-metrics"]["points"]
+    assert m[3]["variations"] == {"wght": 900.0} and "clamped" in m[3]["warnings"][0]
+    assert all(pt["compare"]["width"] == 60 for pt in m)
+    assert all(isinstance(pt["rendering"]["data"], str) for pt in rs["sw-pgm"]["points"])
+    h = rs["sw-handle"]
+    assert h["status"] == "error" and h["error_kind"] == "bad_job" and "handle 7" in h["error"]
+    # validate: a sweep with a bad point is invalid; point warnings are named; same as Rust.
+    v = cli(["validate"], stdin=spec)
+    assert v.returncode == 1
+    lines = results(v.stdout)
+    assert [l["valid"] for l in lines] == [True, True, False, False]
+    assert lines[0]["warnings"][0].startswith("sweep[3]: font.variations: wght 1200")
+    assert "sweep[1].wght" in lines[2]["error"] and lines[3]["error_kind"] == "bad_job"
+    assert rust(["validate"], stdin=spec).stdout == v.stdout

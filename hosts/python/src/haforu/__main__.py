@@ -1,4 +1,4 @@
-"""``python -m haforu``: batch, stream, render, validate, diagnostics, version.
+"""``python -m haforu``: batch, stream, render, validate, info, compare, diagnostics, version.
 
 The same subcommands, flags and exit codes as the Rust ``haforu`` CLI (hosts/cli/README.md,
 "Flags" and "Exit codes"); haforu 2.x and hb-view spellings are accepted as aliases.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import json
 import math
 import os
@@ -20,7 +21,7 @@ from . import __version__
 from ._envelope import parse_envelope
 from ._runtime import cache_dir, default_font_path, get_runtime, wasm_path, wasmtime_version
 from .batch import default_workers, start_jobs
-from .errors import InvalidJobError
+from .errors import HaforuError, InvalidJobError
 from .session import StreamingSession
 
 #: Exit codes (hosts/cli/README.md, "Exit codes"; the Rust CLI uses the same).
@@ -30,8 +31,8 @@ EXIT_OK, EXIT_JOB_ERRORS, EXIT_USAGE, EXIT_ENVELOPE, EXIT_ENGINE, EXIT_OUTPUT = 
 #: from hosts/cli/README.md; a test checks that both CLIs print the same lines).
 EXIT_CODE_HELP = """Exit codes:
   0  the input was processed, whatever the jobs' statuses (failed jobs are error results in the output); `render` wrote its output; `validate`: every job is valid; `serve`: clean shutdown; also when the reader closed the pipe early (e.g. `head`)
-  1  `--strict` and at least one job gave an error result; `render`: the job failed (its error JSON is on stderr); `validate`: at least one job is invalid
-  2  usage error (unknown flag, bad value, `render -o` with an unknown extension or a `--format` that disagrees with it); the input file, `--base-dir` or the `render -f` font could not be read
+  1  `--strict` and at least one job gave an error result; `render`, `info`, `compare`: the job failed (its error result is on stderr: a broken font or image, a face index out of range); `validate`: at least one job is invalid
+  2  usage error (unknown flag, bad value such as `--method diagonal`, `render -o` with an unknown extension or a `--format` that disagrees with it); the input file, `--base-dir`, the `render -f` or `info` font, or a `compare` / `--compare` image file could not be read
   3  the job list as a whole is invalid (bad envelope: e.g. `version` not `"1.0"`, empty `jobs`); its error result (id `batch`) was printed
   4  the engine could not start (bad module, ABI mismatch, missing export), or `serve` could not listen
   5  results could not be written (full disk, an unwritable `-o` file)"""
@@ -297,29 +298,40 @@ def cmd_stream(args: argparse.Namespace) -> int:
 
 def _as_validation(job: str) -> str:
     """A job with a known format is checked as a ``glyphs`` job: every field, limit and the font
-    are checked, nothing is rasterised (what the Rust CLI does)."""
+    are checked, nothing is rasterised (what the Rust CLI does). A job with ``compare`` needs a
+    raster: it is checked as a ``metrics`` job (which decodes and compares its target too); a
+    ``glyphs`` job with ``compare`` stays as it is (and is invalid)."""
     try:
         obj = json.loads(job)
     except (ValueError, RecursionError):
         return job
     rendering = obj.get("rendering") if isinstance(obj, dict) else None
-    if isinstance(rendering, dict) and rendering.get("format") in _FORMATS:
-        rendering["format"] = "glyphs"
+    if isinstance(rendering, dict) and rendering.get("format") in _FORMATS and rendering["format"] != "glyphs":
+        rendering["format"] = "metrics" if "compare" in obj else "glyphs"
         return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
     return job
 
 
 def _validation_line(result: str) -> Tuple[str, bool]:
     """``{"id","valid":true}`` or ``{"id","valid":false,"error","error_kind"}``, plus the result's
-    ``warnings`` when it has any."""
+    ``warnings`` when it has any. A sweep is valid only when every point is: the first failed
+    point gives ``error``/``error_kind``; the points' warnings follow the job's, each as
+    ``sweep[i]: ...`` (what the Rust CLI prints)."""
     r = json.loads(result)
     ok = r.get("status") == "success"
+    error, kind = r.get("error"), r.get("error_kind")
+    warnings = list(r.get("warnings") or [])
+    points = r.get("points")
+    for i, p in enumerate(points if isinstance(points, list) else []):
+        if ok and p.get("status") == "error":
+            ok, error, kind = False, p.get("error"), p.get("error_kind")
+        warnings.extend(f"sweep[{i}]: {w}" for w in p.get("warnings") or [])
     line: Dict[str, Any] = {"id": r.get("id"), "valid": ok}
     if not ok:
-        line["error"] = r.get("error")
-        line["error_kind"] = r.get("error_kind")
-    if r.get("warnings"):
-        line["warnings"] = r["warnings"]
+        line["error"] = error
+        line["error_kind"] = kind
+    if warnings:
+        line["warnings"] = warnings
     return json.dumps(line, separators=(",", ":"), ensure_ascii=False), ok
 
 
@@ -436,7 +448,16 @@ def cmd_render(args: argparse.Namespace) -> int:
     text = args.text if args.text is not None else args.text_arg
     if text is None:
         raise UsageError("no text: pass -t TEXT")
-    fmt = choose_format(args.format, args.output)
+    to_file = args.output is not None and args.output != "-"
+    if args.method is not None and args.compare is None:
+        raise UsageError("--method needs --compare TARGET")
+    # With --compare alone only the comparison is wanted: no pixels need to come back.
+    fmt = "metrics" if args.compare is not None and args.format is None and not to_file else \
+        choose_format(args.format, args.output)
+    compare: Optional[Dict[str, Any]] = None
+    if args.compare is not None:
+        target = _read_image(args.compare)
+        compare = {"target": base64.b64encode(target).decode("ascii"), "method": args.method or "center"}
     font_path = _render_font(args)
     font_obj: Dict[str, Any] = {"path": font_path, "size": args.size, "face_index": args.face_index}
     variations = _parse_variations(args.variations)
@@ -456,9 +477,12 @@ def cmd_render(args: argparse.Namespace) -> int:
     line = int(max(1, min(math.ceil(size * 4.0 / 3.0), _CANVAS_SIDE_MAX)))
     long = int(max(1, min(math.ceil((len(text) + 2.0) * size * 1.3), _CANVAS_SIDE_MAX)))
 
-    def job(f: str, w: int, h: int) -> str:
-        return json.dumps({"id": "render", "font": font_obj, "text": text_obj,
-                           "rendering": {"format": f, "width": w, "height": h}}, ensure_ascii=False)
+    def job(f: str, w: int, h: int, extra: Optional[Dict[str, Any]] = None) -> str:
+        j: Dict[str, Any] = {"id": "render", "font": font_obj, "text": text_obj,
+                             "rendering": {"format": f, "width": w, "height": h}}
+        if extra is not None:
+            j["compare"] = extra
+        return json.dumps(j, ensure_ascii=False)
 
     with _session(args) as s:
         if vertical:
@@ -469,7 +493,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             if width is None:
                 wide = max(1, min(long, _CANVAS_AREA_MAX // max(height, 1)))
                 width = _fitted_width(json.loads(s.render(job("metrics", wide, height))), wide, size)
-        result_text = s.render(job(fmt, width, height))
+        result_text = s.render(job(fmt, width, height, compare))
     result = json.loads(result_text)
     if result.get("status") != "success":
         print(result_text, file=sys.stderr)
@@ -481,20 +505,185 @@ def cmd_render(args: argparse.Namespace) -> int:
             shown["rendering"] = {k: v for k, v in result["rendering"].items() if k != "data"}
         print(json.dumps(shown, separators=(",", ":"), ensure_ascii=False), file=sys.stderr)
     payload = base64.b64decode(result["rendering"]["data"]) if image else (result_text + "\n").encode("utf-8")
-    if args.output is not None and args.output != "-":
+    if compare is not None and not isinstance(result.get("compare"), dict):
+        _err("the engine's result has no comparison")
+        return EXIT_ENGINE
+    if to_file:
         try:
             with open(args.output, "wb") as f:
                 f.write(payload)
         except OSError as exc:
             raise OutputError(f"cannot write {args.output}: {exc}") from None
-        if image and not args.json:
+        if image and not args.json and compare is None:
             _err(f"wrote {args.output} ({width}×{height} {fmt}, {len(payload)} bytes)")
+    if compare is not None:
+        print(compare_line(result["compare"]))
+        return EXIT_OK
+    if to_file:
         return EXIT_OK
     if image and sys.stdout.isatty():
         raise UsageError("not writing an image to a terminal; pass -o FILE")
     sys.stdout.flush()
     sys.stdout.buffer.write(payload)
     sys.stdout.buffer.flush()
+    return EXIT_OK
+
+
+# -- info / compare --------------------------------------------------------------------------
+
+#: The fields of a comparison in the order of SPEC §4 (the Rust CLI prints the same line).
+COMPARE_KEYS = ("width", "height", "pixel_delta", "center_weighted_delta", "density_a", "density_b",
+                "aspect_a", "aspect_b", "iou", "differing_pixels")
+
+
+def compare_line(compare: Dict[str, Any]) -> str:
+    """``{"status":"success","compare":{...}}``, the fields in the order of SPEC §4 (any others
+    after them): what ``compare`` and ``render --compare`` print."""
+    ordered = {k: compare[k] for k in COMPARE_KEYS if k in compare}
+    ordered.update((k, v) for k, v in compare.items() if k not in ordered)
+    return json.dumps({"status": "success", "compare": ordered}, separators=(",", ":"), ensure_ascii=False)
+
+
+def _error_json(job_id: str, kind: str, message: str, path: Optional[str] = None) -> str:
+    """An error result in the engine's shape (the Rust CLI's ``job::error_json``)."""
+    obj: Dict[str, Any] = {"id": job_id, "status": "error", "error": message, "error_kind": kind}
+    if path is not None:
+        obj["font"] = {"path": path}
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def _fail(job_id: str, kind: str, message: str, path: Optional[str] = None) -> int:
+    """A failed command's error result on stderr; exit 1."""
+    print(_error_json(job_id, kind, message, path), file=sys.stderr)
+    return EXIT_JOB_ERRORS
+
+
+def _engine_message(exc: HaforuError, what: str) -> str:
+    """The engine's message of a library error, without the library's ``what: `` prefix and its
+    `` (font '...')`` suffix (the command names the file itself)."""
+    msg = str(exc)
+    for prefix in (f"{what}: ", f"{what} (a): ", f"{what} (b): "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+            break
+    if exc.font_path is not None:
+        tail = f" (font {exc.font_path!r})"
+        if msg.endswith(tail):
+            msg = msg[: -len(tail)]
+    return msg
+
+
+def _read_file(path: str, what: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+
+
+def _read_image(path: str) -> bytes:
+    return _read_file(path, "image file")
+
+
+def _num(v: Any) -> str:
+    """A value as ``info --format text`` shows it: integral numbers without a fraction."""
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return json.dumps(v)
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if isinstance(v, str):
+        return v
+    return json.dumps(v, separators=(",", ":"))
+
+
+def _ranges(cps: Sequence[int]) -> str:
+    """Codepoints as ``U+0020..U+007E, U+00A0`` runs."""
+    parts: List[str] = []
+    i = 0
+    while i < len(cps):
+        j = i
+        while j + 1 < len(cps) and cps[j + 1] == cps[j] + 1:
+            j += 1
+        parts.append(f"U+{cps[i]:04X}" if i == j else f"U+{cps[i]:04X}..U+{cps[j]:04X}")
+        i = j + 1
+    return ", ".join(parts)
+
+
+def info_text(info: Dict[str, Any]) -> str:
+    """``info --format text``: the Rust CLI's text, line for line."""
+    out = [f"{k}: {_num(info.get(k))}" for k in ("familyName", "styleName", "fullName", "postscriptName", "version")]
+    out.append(f"faceIndex: {_num(info.get('faceIndex'))} of {_num(info.get('faceCount'))}")
+    out += [f"{k}: {_num(info.get(k))}" for k in ("unitsPerEm", "glyphCount", "ascender", "descender", "lineGap",
+                                                   "capHeight", "xHeight")]
+    cps = [c for c in info.get("codepoints") or [] if isinstance(c, int)]
+    out.append(f"codepoints: {_num(info.get('codepointCount'))} ({_ranges(cps)})")
+    axes = info.get("axes") or []
+    out.append(f"axes: {len(axes)}")
+    for a in axes:
+        hidden = " (hidden)" if a.get("hidden") is True else ""
+        out.append(f"  {_num(a.get('tag'))} {_num(a.get('name'))}: min {_num(a.get('min'))}, "
+                   f"default {_num(a.get('default'))}, max {_num(a.get('max'))}{hidden}")
+    instances = info.get("instances") or []
+    out.append(f"instances: {len(instances)}")
+    for inst in instances:
+        coords = inst.get("coords") or {}
+        tags = [a.get("tag") for a in axes if isinstance(a.get("tag"), str)]
+        pairs = ", ".join(f"{t}={_num(coords[t])}" for t in tags if coords.get(t) is not None)
+        ps = f" [{inst['postscriptName']}]" if isinstance(inst.get("postscriptName"), str) else ""
+        out.append(f"  {_num(inst.get('name'))}{ps}: {pairs}")
+    features = info.get("features") or []
+    out.append(f"features: {len(features)}")
+    for f in features:
+        tables = ", ".join(_num(t) for t in f.get("tables") or [])
+        ui = f": {f['uiName']}" if isinstance(f.get("uiName"), str) else ""
+        out.append(f"  {_num(f.get('tag'))} ({tables}){ui}")
+    return "\n".join(out)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    if args.face_index < 0:
+        raise UsageError(f"--face-index {args.face_index}: must be 0 or more")
+    path: str = args.font
+    data = _read_file(path, "font file")
+    if not data:
+        return _fail("info", "font_parse", f"{path}: the file is empty", path)
+    with _session(args) as s:
+        try:
+            info = s.font_info(data, args.face_index)
+        except HaforuError as exc:
+            return _fail("info", exc.kind, f"{path}: {_engine_message(exc, 'font_info')}", path)
+    if args.format == "text":
+        print(info_text(info))
+    else:
+        print(json.dumps(info, indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    a, b = _read_image(args.a), _read_image(args.b)
+    with _session(args) as s:
+        try:
+            c = s.compare(a, b, args.method)
+        except HaforuError as exc:
+            # Name the image that failed: the one the engine refuses on its own.
+            bad = args.a
+            try:
+                s.compare(b, b, args.method)
+            except HaforuError:
+                bad = args.b
+            else:
+                try:
+                    s.compare(a, a, args.method)
+                except HaforuError as exc_a:
+                    exc = exc_a
+                else:  # both images are fine: the comparison itself failed
+                    return _fail("compare", exc.kind, _engine_message(exc, "compare"))
+            return _fail("compare", exc.kind, f"{bad}: {_engine_message(exc, 'compare')}")
+    print(compare_line(dataclasses.asdict(c)))
     return EXIT_OK
 
 
@@ -651,6 +840,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output file: .png, .pgm, .raw or .json (metrics; glyphs with --format glyphs); default: stdout")
     p.add_argument("--json", action="store_true", help="also print the result JSON (without image data) to stderr")
     p.add_argument("--base-dir", metavar="DIR", help="resolve -f against DIR and refuse a path that leads outside it")
+    p.add_argument("--compare", metavar="TARGET",
+                   help="compare the render with this PGM/PNG image in the engine and print the comparison JSON on "
+                   "stdout (the render itself goes only to -o; without -o and --format it is metrics)")
+    p.add_argument("--method", choices=["center", "corner"], default=None,
+                   help="alignment for --compare: center (default) or corner")
     _engine_args(p)
     p.set_defaults(func=cmd_render)
 
@@ -661,6 +855,25 @@ def build_parser() -> argparse.ArgumentParser:
     _jobs_arg(p)
     _engine_args(p)
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("info", help="print a font's metadata (names, metrics, axes, named instances, features, "
+                       "coverage): the engine's font info JSON, pretty-printed, or text", epilog=EXIT_CODE_HELP,
+                       formatter_class=fmt)
+    p.add_argument("font", metavar="FONT", help="font file (.ttf, .otf, .ttc)")
+    p.add_argument("--face-index", type=int, default=0, metavar="N", help="face index inside a collection")
+    p.add_argument("--format", choices=["json", "text"], default="json",
+                   help="json (the default: the engine's font info, pretty-printed) or text (a summary)")
+    _engine_args(p)
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("compare", help="compare two PGM/PNG images in the engine (pixel delta, densities, "
+                       "aspects, IoU, ...); print the comparison JSON", epilog=EXIT_CODE_HELP, formatter_class=fmt)
+    p.add_argument("a", metavar="A", help="image a: a binary PGM (P5) or grayscale PNG file (0 = ink)")
+    p.add_argument("b", metavar="B", help="image b, compared with a")
+    p.add_argument("--method", choices=["center", "corner"], default="center",
+                   help="alignment on the max(W)xmax(H) canvas: center (default) or corner")
+    _engine_args(p)
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("diagnostics", help="print the engine's version, ABI version, limits and cache state",
                        epilog=EXIT_CODE_HELP, formatter_class=fmt)
@@ -692,7 +905,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             rc = EXIT_OK
         elif args.command is None:
             parser.print_usage(sys.stderr)
-            _err("a command is required (batch, stream, render, validate, diagnostics, version)")
+            _err("a command is required (batch, stream, render, validate, info, compare, diagnostics, version)")
             return EXIT_USAGE
         else:
             rc = args.func(args)
