@@ -672,10 +672,17 @@ impl Engine {
                     data.extend_from_slice(&pa);
                     data.extend_from_slice(&pb);
                 }
-                Ok(
-                    serde_json::to_vec(&serde_json::json!({"status": "success", "compare": c}))
-                        .expect("JSON serialises"),
-                )
+                // Keys in SPEC order (a `json!` map would sort them).
+                #[derive(serde::Serialize)]
+                struct Answer<'a> {
+                    status: &'static str,
+                    compare: &'a compare::Comparison,
+                }
+                let answer = Answer {
+                    status: "success",
+                    compare: &c,
+                };
+                Ok(serde_json::to_vec(&answer).expect("JSON serialises"))
             }
             Some("resize") => {
                 let h = handle("image")?;
@@ -688,10 +695,10 @@ impl Engine {
                 let (w, hgt, px) =
                     compare::resize_bilinear(img.width, img.height, &img.to_gray(), m)?;
                 data.extend_from_slice(&px);
-                Ok(serde_json::to_vec(
-                    &serde_json::json!({"status": "success", "width": w, "height": hgt}),
+                Ok(
+                    format!("{{\"status\":\"success\",\"width\":{w},\"height\":{hgt}}}")
+                        .into_bytes(),
                 )
-                .expect("JSON serialises"))
             }
             Some(other) => Err(Error::bad_job(format!(
                 "image op `{other}` is unknown; use compare or resize"
