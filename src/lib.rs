@@ -504,11 +504,7 @@ impl Engine {
         let job = match Job::from_value(&value) {
             Ok(j) => j,
             Err(error) => {
-                let font_path = value
-                    .get("font")
-                    .and_then(|f| f.get("path"))
-                    .and_then(|p| p.as_str())
-                    .map(str::to_string);
+                let font_path = font_path_of(&value);
                 return fail(
                     out,
                     JobError {
@@ -635,12 +631,7 @@ impl Engine {
                 out.ok = true;
             }
             Err(error) => {
-                out.data.clear();
-                *out = error_output(&JobError {
-                    id: "image_op".into(),
-                    font_path: None,
-                    error,
-                });
+                *out = error_result("image_op", error);
             }
         }
     }
@@ -740,11 +731,7 @@ impl Engine {
             Err(error) => {
                 *out = error_output(&JobError {
                     id: job::fallback_id(Some(&value), line_no),
-                    font_path: value
-                        .get("font")
-                        .and_then(|f| f.get("path"))
-                        .and_then(|p| p.as_str())
-                        .map(str::to_string),
+                    font_path: font_path_of(&value),
                     error,
                 });
             }
@@ -794,6 +781,25 @@ pub type AlignedPair = (Vec<u8>, Vec<u8>);
 
 /// A resolved comparison target and its alignment.
 type Target = (std::sync::Arc<compare::InkImage>, compare::Align);
+
+/// The error result of something that is not a job with a font (an envelope, an image or
+/// font-info call): `id` names it.
+pub fn error_result(id: &str, error: Error) -> Output {
+    error_output(&JobError {
+        id: id.into(),
+        font_path: None,
+        error,
+    })
+}
+
+/// `font.path` of a job value, when it is a string (echoed in error results).
+fn font_path_of(value: &serde_json::Value) -> Option<String> {
+    value
+        .get("font")
+        .and_then(|f| f.get("path"))
+        .and_then(|p| p.as_str())
+        .map(str::to_string)
+}
 
 /// The SPEC §2 error result for a failed job.
 pub fn error_output(e: &JobError) -> Output {

@@ -14,6 +14,11 @@ struct RenderingJson<'a> {
     encoding: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     data: Option<String>,
+    /// Sweep points out of band: where the point's bytes are in the result's data buffer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_offset: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_length: Option<usize>,
     width: u32,
     height: u32,
     actual_bbox: [u32; 4],
@@ -75,6 +80,8 @@ pub(crate) fn write_success(r: &Rendered, data_out_of_band: bool, out: &mut Outp
         // A placeholder: the base64 text is spliced in below without a second copy or an
         // escape check (base64 never needs escaping).
         data: (!data_out_of_band).then(String::new),
+        data_offset: None,
+        data_length: None,
         width: r.width,
         height: r.height,
         actual_bbox: r.actual_bbox,
@@ -162,7 +169,7 @@ struct PointJson<'a> {
     variations: Variations<'a>,
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    rendering: Option<PointRendering<'a>>,
+    rendering: Option<RenderingJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     metrics: Option<&'a Metrics>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -175,25 +182,6 @@ struct PointJson<'a> {
     error_kind: Option<&'static str>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     warnings: &'a [String],
-}
-
-/// A sweep point's image: inline base64 `data`, or (out of band) where its bytes are in the
-/// result's data buffer.
-#[derive(Serialize)]
-struct PointRendering<'a> {
-    format: &'static str,
-    encoding: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data_offset: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data_length: Option<usize>,
-    width: u32,
-    height: u32,
-    actual_bbox: [u32; 4],
-    #[serde(skip)]
-    _p: core::marker::PhantomData<&'a ()>,
 }
 
 /// Write a sweep's result (SPEC §4): one result with `points` in input order. Out of band,
@@ -232,7 +220,7 @@ pub(crate) fn write_sweep(
                 PointJson {
                     variations: Variations(&r.variations),
                     status: "success",
-                    rendering: has_image.then(|| PointRendering {
+                    rendering: has_image.then(|| RenderingJson {
                         format: r.format.as_str(),
                         encoding: "base64",
                         data: (!data_out_of_band).then(|| {

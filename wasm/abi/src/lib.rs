@@ -242,11 +242,7 @@ pub extern "C" fn haforu_split(ptr: i32, len: i32) -> i32 {
                 s.publish(out, Vec::new(), true)
             }
             Err(error) => {
-                let out = haforu::error_output(&haforu::JobError {
-                    id: "batch".into(),
-                    font_path: None,
-                    error,
-                });
+                let out = haforu::error_result("batch", error);
                 s.publish_output(out)
             }
         }
@@ -313,11 +309,7 @@ pub extern "C" fn haforu_image_register(ptr: i32, len: i32, width: i32, height: 
                             ok: true,
                         }
                     }
-                    Err(error) => haforu::error_output(&haforu::JobError {
-                        id: "image".into(),
-                        font_path: None,
-                        error,
-                    }),
+                    Err(error) => haforu::error_result("image", error),
                 }
             }
         };
@@ -360,11 +352,7 @@ pub extern "C" fn haforu_font_info(handle: i32, face_index: i32) -> i32 {
                 data: Vec::new(),
                 ok: true,
             },
-            Err(error) => haforu::error_output(&haforu::JobError {
-                id: "font_info".into(),
-                font_path: None,
-                error,
-            }),
+            Err(error) => haforu::error_result("font_info", error),
         };
         s.publish_output(out)
     })
