@@ -123,7 +123,7 @@ def test_warm_up_ping_stats_info(session: haforu.StreamingSession) -> None:
                 "instance_rebuilds", "engine"):
         assert key in stats
     info = session.info()
-    assert info["abi_version"] == 1 and "version" in info and "limits" in info
+    assert info["abi_version"] == 2 and "version" in info and "limits" in info
     session.clear_cache()
     assert session.ping()
 
@@ -248,8 +248,7 @@ def test_json_images_byte_identical_to_engine_inline_output() -> None:
         text = dumps(j)
         ours = r.render_json(text)
         ours = re.sub(r',"timing":\{"total_ms":[0-9.e-]+\}\}$', "}", ours)
-        handle = r.inst.font_for_path(j["font"]["path"])
-        _, inline, _, _, _ = r.inst.run(text.encode(), 0, handle, 0)
+        _, inline, _ = r.inst.run(text.encode(), 0, 0, 0)  # no flags: inline base64 (the font is bound now)
         assert ours.encode() == inline, j["id"]
     r.close()
 
@@ -287,7 +286,7 @@ def test_closed_instance_never_touches_freed_memory() -> None:
     r = Renderer()
     r.close()
     for call in (r.inst.base, r.inst.memory_size, r.inst.abi_version, lambda: r.render_json("{}"), r.stats,
-                 lambda: r.font_handle(str(DEJAVU))):
+                 lambda: r.inst.font_bind(1, b"x.ttf", b"font"), lambda: r.inst.result_error(None, 0, "internal", "x")):
         with pytest.raises(RuntimeError, match="closed"):
             call()
 

@@ -189,15 +189,13 @@ def test_envelope_line_numbers_from_the_engine() -> None:
 
 @pytest.mark.parametrize("spec", [s for s in SPLIT_SPECS if not s.lstrip().startswith('{"version"')])
 def test_lazy_jsonl_walk_matches_engine_split(spec: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Large JSONL is walked in Python (no copy in a wasm heap); it must give what the engine gives."""
+    """Large JSONL (haforu_envelope_probe says so) is walked in Python (no copy in a wasm heap);
+    it must give what the engine's split gives."""
     from haforu import _envelope
 
     engine = _engine_jobs(spec)
     monkeypatch.setattr(_envelope, "LAZY_MIN_BYTES", 0)
     monkeypatch.setattr(_envelope, "_engine_split", None)  # the engine must not be asked
-    if spec == SPLIT_SPECS[-1]:  # one line: might be a batch object, so the engine decides
-        assert not _envelope._surely_jsonl(spec)
-        return
     for data in (spec, spec.encode()):
         count, it = _envelope.parse_envelope(data)
         assert list(it) == engine and count == len(engine)
@@ -208,13 +206,14 @@ def test_lazy_path_leaves_batch_objects_to_the_engine(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(_envelope, "LAZY_MIN_BYTES", 0)
     pretty = json.dumps({"version": "1.0", "jobs": [job("a"), job("b")]}, indent=2)
-    assert not _envelope._surely_jsonl(pretty)
+    assert _envelope._probe_text(pretty) == 1 and _envelope._probe_text(dumps(job("a"))) == 0
     count, it = _envelope.parse_envelope(pretty)
     assert count == 2 and [n for n, _ in it] == [1, 2]
     with pytest.raises(ValueError, match="1.0"):
         _envelope.parse_envelope('{"version": "2.0",\n "jobs": [{"id": "a"}]}\n')
-    # a one-line batch object followed by another line is JSONL for the engine as well
+    # a one-line batch object followed by another line: the probe sends it to the engine's
+    # split (which reads it as JSONL)
     spec = '{"version": "1.0", "jobs": []}\n' + dumps(job("z")) + "\n"
-    assert _envelope._surely_jsonl(spec)
+    assert _envelope._probe_text(spec) == 1
     assert [n for n, _ in _envelope.parse_envelope(spec)[1]] == [1, 2]
     assert [n for n, _ in _engine_jobs(spec)] == [1, 2]

@@ -64,7 +64,7 @@ def readme_table() -> List[str]:
 def test_version() -> None:
     p = cli(["version"])
     assert p.returncode == 0, p.stderr
-    assert p.stdout.startswith("haforu ") and "ABI 1" in p.stdout
+    assert p.stdout.startswith("haforu ") and "ABI 2" in p.stdout
     assert cli(["--version"]).stdout == p.stdout
 
 
@@ -72,14 +72,14 @@ def test_diagnostics() -> None:
     p = cli(["diagnostics"])
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
-    assert d["engine"]["abi_version"] == 1 and d["wasm"]["bytes"] > 0
+    assert d["engine"]["abi_version"] == 2 and d["wasm"]["bytes"] > 0
     assert d["compiled_cache"]["status"] in ("hit", "miss", "off")
     # 2.x spelling: --format json; --max-glyphs reaches the engine's glyph cache.
     p = cli(["diagnostics", "--format", "json", "--max-glyphs", "7"])
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["engine"]["cache"]["glyphs"]["capacity"] == 7
     p = cli(["diagnostics", "--format", "text"])
-    assert p.returncode == 0 and "engine.abi_version: 1" in p.stdout.splitlines()
+    assert p.returncode == 0 and "engine.abi_version: 2" in p.stdout.splitlines()
 
 
 def test_exit_code_table_is_the_readme_one_and_the_rust_one() -> None:

@@ -73,7 +73,7 @@ def test_numpy_example(tmp_path: Path) -> None:
 
 def test_errors_example(tmp_path: Path) -> None:
     out = run_example("errors.py", tmp_path)
-    for line in (r"missing-font\s+error\s+font_not_found\s+job 'missing-font'",
+    for line in (r"missing-font\s+error\s+font_not_found\s+job `missing-font`",
                  r"zero-size\s+error\s+bad_job", r"bad-format\s+error\s+bad_job", r"not JSON\s+bad_json"):
         assert re.search(line, out), line
     assert "warnings (success):" in out

@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pytest
 
 import haforu
-from conftest import DEJAVU, INTER, job
+from conftest import DEJAVU, INTER, job, stand_in_wat
 
 Img = npt.NDArray[np.uint8]
 SOURCE_SANS = INTER.parent / "SourceSans3VF-subset.otf"
@@ -501,7 +501,7 @@ def test_sweep_jobs_through_render_and_process_jobs(session: haforu.StreamingSes
                 assert q.data == data
     # byte for byte what the engine writes without any out-of-band flag (only timing is added)
     inst = session._renderer.inst  # type: ignore[union-attr]
-    engine = inst.run(json.dumps(j).encode(), 0, inst.font_for_path(str(INTER)), 0)[1].decode()
+    engine = inst.run(json.dumps(j).encode(), 0, 0, 0)[1].decode()  # the font is bound by now
     assert out.rsplit(',"timing":', 1)[0] + "}" == engine
     batch = list(haforu.process_jobs(json.dumps({"version": "1.0", "jobs": [j, j]}), workers=2))
     strip = lambda s: {k: v for k, v in json.loads(s).items() if k != "timing"}  # noqa: E731
@@ -538,35 +538,12 @@ def test_default_session_functions_are_lazy_and_shared() -> None:
 # -- traps and old modules ------------------------------------------------------------------
 
 # A stand-in engine: image registration answers {"handle":1,...}; image ops and font info trap.
-MATCHING_TRAP_WAT = """
-(module
-  (memory (export "memory") 4)
-  (data (i32.const 16) "\\40\\00\\00\\00\\21\\00\\00\\00\\00\\00\\00\\00\\00\\00\\00\\00\\00\\00\\00\\00")
-  (data (i32.const 64) "{\\"handle\\":1,\\"width\\":1,\\"height\\":1}")
-  (global $bump (mut i32) (i32.const 1024))
-  (func (export "haforu_abi_version") (result i32) i32.const 1)
-  (func (export "haforu_alloc") (param i32) (result i32) (local i32)
-    global.get $bump local.set 1
-    global.get $bump local.get 0 i32.add i32.const 7 i32.add i32.const -8 i32.and global.set $bump
-    local.get 1)
-  (func (export "haforu_free") (param i32 i32))
-  (func (export "haforu_font_register") (param i32 i32) (result i32) i32.const 1)
-  (func (export "haforu_font_drop") (param i32) (result i32) i32.const 1)
-  (func (export "haforu_run") (param i32 i32 i32 i32 i32) (result i32) unreachable)
-  (func (export "haforu_run_batch") (param i32 i32 i32) (result i32) unreachable)
-  (func (export "haforu_split") (param i32 i32) (result i32) unreachable)
-  (func (export "haforu_info") (result i32) unreachable)
-  (func (export "haforu_cache_clear"))
-  (func (export "haforu_cache_config") (param i32 i32) (result i32) i32.const 1)
-  MATCHING
-)
-"""
-MATCHING_EXPORTS = """
-  (func (export "haforu_image_register") (param i32 i32 i32 i32) (result i32) i32.const 16)
-  (func (export "haforu_image_drop") (param i32) (result i32) i32.const 1)
-  (func (export "haforu_image_op") (param i32 i32) (result i32) unreachable)
-  (func (export "haforu_font_info") (param i32 i32) (result i32) unreachable)
-"""
+_IMAGE_ANSWER = '{"handle":1,"width":1,"height":1}'
+MATCHING_TRAP_WAT = stand_in_wat(
+    haforu_image_register=(f"(memory.copy (i32.const 4096) (i32.const 3072) (i32.const {len(_IMAGE_ANSWER)}))\n"
+                           f"    (call $desc (i32.const 4096) (i32.const {len(_IMAGE_ANSWER)}) (i32.const 0) (i32.const 0))"),
+    haforu_image_drop="i32.const 1",
+).replace("(module", "(module\n  (data (i32.const 3072) \"" + _IMAGE_ANSWER.replace('"', '\\"') + "\")", 1)
 
 
 def run_stand_in(tmp_path: Path, wat: str, code: str) -> None:
@@ -589,7 +566,7 @@ def run_stand_in(tmp_path: Path, wat: str, code: str) -> None:
 def test_trap_in_image_ops_raises_and_rebuilds(tmp_path: Path) -> None:
     font = tmp_path / "f.ttf"
     font.write_bytes(b"\0\1\0\0" + b"\0" * 100)
-    run_stand_in(tmp_path, MATCHING_TRAP_WAT.replace("MATCHING", MATCHING_EXPORTS), f"""
+    run_stand_in(tmp_path, MATCHING_TRAP_WAT, f"""
         import numpy as np, haforu
         s = haforu.StreamingSession()
         a = np.zeros((1, 1), np.uint8)
@@ -608,16 +585,16 @@ def test_trap_in_image_ops_raises_and_rebuilds(tmp_path: Path) -> None:
     """)
 
 
-def test_module_without_matching_exports(tmp_path: Path) -> None:
-    run_stand_in(tmp_path, MATCHING_TRAP_WAT.replace("MATCHING", ""), """
-        import numpy as np, haforu
-        s = haforu.StreamingSession()
+def test_module_without_an_export_is_refused(tmp_path: Path) -> None:
+    """ABI 2 has one export list (haforu._abi.EXPORTS): a module lacking one is refused at once."""
+    run_stand_in(tmp_path, stand_in_wat(haforu_image_register=""), """
+        import haforu
         try:
-            s.compare(np.zeros((1, 1), np.uint8), np.zeros((1, 1), np.uint8))
-        except haforu.RenderError as e:
-            assert "no haforu_image_register export" in str(e), e
+            haforu.StreamingSession()
+        except RuntimeError as e:
+            assert "lacks the export 'haforu_image_register'" in str(e), e
         else:
             raise AssertionError("no error")
-        assert s.ping() and s._renderer.stats()["instance_rebuilds"] == 0
+        assert not haforu.is_available()
         print("OK")
     """)

@@ -1,6 +1,7 @@
 """A guest trap becomes an error result (kind ``internal``), the instance is rebuilt and the
 session goes on. The real engine is not expected to trap, so a stand-in module that implements
-the ABI and traps on ``haforu_run`` is used, in a subprocess (the runtime is per process)."""
+the ABI and traps on ``haforu_run`` is used, in a subprocess (the runtime is per process). The
+error result still comes from the module (``haforu_result_error``), with the host's message."""
 
 from __future__ import annotations
 
@@ -12,26 +13,10 @@ from pathlib import Path
 
 import wasmtime
 
-TRAPPING_WAT = """
-(module
-  (memory (export "memory") 4)
-  (global $bump (mut i32) (i32.const 1024))
-  (func (export "haforu_abi_version") (result i32) i32.const 1)
-  (func (export "haforu_alloc") (param i32) (result i32) (local i32)
-    global.get $bump local.set 1
-    global.get $bump local.get 0 i32.add i32.const 7 i32.add i32.const -8 i32.and global.set $bump
-    local.get 1)
-  (func (export "haforu_free") (param i32 i32))
-  (func (export "haforu_font_register") (param i32 i32) (result i32) i32.const 1)
-  (func (export "haforu_font_drop") (param i32) (result i32) i32.const 1)
-  (func (export "haforu_run") (param i32 i32 i32 i32 i32) (result i32) unreachable)
-  (func (export "haforu_run_batch") (param i32 i32 i32) (result i32) unreachable)
-  (func (export "haforu_split") (param i32 i32) (result i32) i32.const 999999999)
-  (func (export "haforu_info") (result i32) unreachable)
-  (func (export "haforu_cache_clear"))
-  (func (export "haforu_cache_config") (param i32 i32) (result i32) i32.const 1)
-)
-"""
+from conftest import stand_in_wat
+
+#: Traps in ``haforu_run``; ``haforu_split`` answers an out-of-bounds descriptor.
+TRAPPING_WAT = stand_in_wat(haforu_split="i32.const 999999999")
 
 
 def test_trap_gives_internal_error_and_rebuild(tmp_path: Path) -> None:

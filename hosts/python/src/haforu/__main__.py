@@ -20,7 +20,7 @@ from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Sequence, 
 from . import __version__
 from ._envelope import parse_envelope
 from ._runtime import cache_dir, default_font_path, get_runtime, wasm_path, wasmtime_version
-from .batch import default_workers, start_jobs
+from .batch import default_workers, run_numbered, start_jobs
 from .errors import HaforuError, InvalidJobError
 from .session import StreamingSession
 
@@ -45,9 +45,13 @@ _EXTENSIONS: Dict[str, Tuple[str, Tuple[str, ...]]] = {
     ".raw": ("raw", ("raw",)),
     ".json": ("metrics", ("metrics", "glyphs")),
 }
-#: SPEC §1 canvas limits (for the fitted ``render`` canvas).
-_CANVAS_SIDE_MAX = 10_000
-_CANVAS_AREA_MAX = 50_000_000
+
+def _canvas_limits() -> Tuple[int, int]:
+    """The engine's canvas limits (side, pixels), for the fitted ``render`` canvas."""
+    from ._renderer import engine_facts
+
+    limits = engine_facts().limits
+    return int(limits["max_canvas_side"]), int(limits["max_canvas_pixels"])
 
 
 class UsageError(Exception):
@@ -176,7 +180,10 @@ def _processed(strict: bool, totals: _Totals) -> int:
 
 
 def _envelope_line(exc: InvalidJobError) -> str:
-    """The envelope's error result (id ``batch``), as the engine writes it."""
+    """The envelope's error result (id ``batch``): the engine's, or for a job list the host
+    refused before the engine saw it (no job at all) one of the same shape."""
+    if exc.result is not None:
+        return exc.result
     return json.dumps({"id": "batch", "status": "error", "error": str(exc), "error_kind": exc.kind},
                       separators=(",", ":"), ensure_ascii=False)
 
@@ -238,15 +245,30 @@ def _write_results(results: Iterator[str], out: TextIO, totals: _Totals,
 # -- batch / stream / validate ---------------------------------------------------------------
 
 
+def _open_input(path: str) -> IO[bytes]:
+    """The job input as a binary file: its bytes go to the engine as they are (invalid UTF-8
+    is a ``bad_json`` result, a line over the job limit a ``limit_exceeded`` one)."""
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+
+
 def cmd_batch(args: argparse.Namespace) -> int:
-    text = _read_input(_input_path(args))
+    path = _input_path(args)
+    src = _open_input(path)
     opts = _engine_opts(args)
     # Results come in completion order from several workers; in input order from one.
     workers = 1 if args.ordered else _workers(args.jobs)
     out = _open_output(args.output)
     try:
         try:
-            total, results = start_jobs(text, workers=workers, **opts)
+            try:
+                total, results = start_jobs(src, workers=workers, **opts)
+            except OSError as exc:
+                raise UsageError(f"cannot read {'stdin' if path == '-' else path}: {exc}") from None
         except InvalidJobError as exc:
             if exc.job_id not in (None, "batch"):
                 raise
@@ -261,6 +283,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
             totals.print_stats()
         return _processed(args.strict, totals)
     finally:
+        if src is not sys.stdin.buffer:
+            src.close()
         if out is not sys.stdout:
             out.close()
 
@@ -268,10 +292,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 def cmd_stream(args: argparse.Namespace) -> int:
     """One job per input line, one result per output line, flushed per line, in input order."""
     path = _input_path(args)
-    try:
-        src: IO[str] = sys.stdin if path == "-" else open(path, "r", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from None
+    src = _open_input(path)
     out = _open_output(args.output)
     totals = _Totals(1)
     try:
@@ -282,15 +303,12 @@ def cmd_stream(args: argparse.Namespace) -> int:
                 out.write(_envelope_line(exc) + "\n")
                 out.flush()
                 return EXIT_ENVELOPE
-            try:
-                _write_results(results, out, totals, flush_each=True)
-            except UnicodeDecodeError as exc:
-                raise UsageError(f"reading {'stdin' if path == '-' else path}: {exc}") from None
+            _write_results(results, out, totals, flush_each=True)
         if args.stats:
             totals.print_stats()
         return _processed(args.strict, totals)
     finally:
-        if src is not sys.stdin:
+        if src is not sys.stdin.buffer:
             src.close()
         if out is not sys.stdout:
             out.close()
@@ -348,11 +366,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             out.flush()
             return EXIT_ENVELOPE
         # The rewritten jobs at their own line numbers (an id-less job is reported as line-N).
-        lines: List[str] = []
-        for line_no, job in jobs:
-            lines.extend([""] * (line_no - 1 - len(lines)))
-            lines.append(_as_validation(job))
-        _, results = start_jobs("\n".join(lines), workers=1, **opts)
+        results = run_numbered([(n, _as_validation(j) if isinstance(j, str) else j) for n, j in jobs], **opts)
         invalid = 0
         try:
             for result in results:
@@ -439,7 +453,7 @@ def _fitted_width(metrics: Dict[str, Any], probe_width: int, size: float) -> int
     right = int(bbox[0]) + int(bbox[2])
     if right == 0:
         return max(1, min(math.ceil(size), probe_width))
-    return max(1, min(right + margin, _CANVAS_SIDE_MAX))
+    return max(1, min(right + margin, _canvas_limits()[0]))
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -474,8 +488,9 @@ def cmd_render(args: argparse.Namespace) -> int:
         text_obj["features"] = [f.strip() for f in args.features.split(",") if f.strip()]
     size = float(args.size)
     vertical = args.direction in ("ttb", "btt")
-    line = int(max(1, min(math.ceil(size * 4.0 / 3.0), _CANVAS_SIDE_MAX)))
-    long = int(max(1, min(math.ceil((len(text) + 2.0) * size * 1.3), _CANVAS_SIDE_MAX)))
+    side_max, area_max = _canvas_limits()
+    line = int(max(1, min(math.ceil(size * 4.0 / 3.0), side_max)))
+    long = int(max(1, min(math.ceil((len(text) + 2.0) * size * 1.3), side_max)))
 
     def job(f: str, w: int, h: int, extra: Optional[Dict[str, Any]] = None) -> str:
         j: Dict[str, Any] = {"id": "render", "font": font_obj, "text": text_obj,
@@ -491,7 +506,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             height = args.height or line
             width = args.width
             if width is None:
-                wide = max(1, min(long, _CANVAS_AREA_MAX // max(height, 1)))
+                wide = max(1, min(long, area_max // max(height, 1)))
                 width = _fitted_width(json.loads(s.render(job("metrics", wide, height))), wide, size)
         result_text = s.render(job(fmt, width, height, compare))
     result = json.loads(result_text)

@@ -1,25 +1,22 @@
 """Reading a job list (SPEC §1): a batch object ``{"version": "1.0", "jobs": [...]}`` or JSONL.
 
-The engine owns the envelope rules (``haforu::envelope::split``, exported as ``haforu_split``,
+The engine owns the envelope rules (``haforu_envelope_probe`` and ``haforu_split``,
 wasm/README.md): which text is a batch object, the ``version`` and ``jobs`` checks, the compact
-re-serialisation of each job, and the error for an invalid envelope. This module only marshals:
+re-serialisation of each job, and the error for an invalid envelope. This module only moves
+bytes:
 
 - Input up to ``LAZY_MIN_BYTES`` (8 MiB) is handed whole to ``haforu_split`` (in a short-lived
   engine instance of its own, with no deadline or memory cap, so that the workers' heaps do not
-  grow with the input). Its ``N<TAB>JOB`` lines are the jobs; when its ``status`` is 1 the error
-  result's message becomes an ``InvalidJobError`` (a ``ValueError``) with the engine's kind.
-- Larger input is walked lazily here (no second copy of it in a wasm heap) only when it is JSONL
-  whatever the engine's rules: its first non-blank character is not ``{``, or its first non-blank
-  line is one complete JSON value followed by another non-blank line (then the text cannot be one
-  JSON document, so the engine reads it as JSONL too). The walk is what ``haforu_split`` does for
-  JSONL: lines end at ``\\n``, are numbered from 1, trimmed, and blank ones are skipped (each line
-  is left as it is, valid JSON or not: ``haforu_run`` reports a bad one). Any other large input
-  (a batch object, or something that might be one) goes to ``haforu_split`` like small input.
-
-The one place where the lazy path may differ from the engine is a first line that Python's
-``json`` accepts and the engine's parser refuses (a lone surrogate escape, a number out of
-``f64`` range, nesting deeper than 128) in a large text that also mentions ``"jobs"``: the engine
-would reject the envelope, the lazy walk passes the line on and it becomes a ``bad_json`` result.
+  grow with the input). Its ``N<TAB>JOB`` lines are the jobs; when its ``status`` is 1 the
+  engine's error result becomes an ``InvalidJobError`` (a ``ValueError``) with the engine's kind
+  (``.result`` holds the result text).
+- Larger input, and any file object, is judged by its first non-blank line
+  (``haforu_envelope_probe``): JSONL is walked lazily here, line by line (lines end at ``\\n``,
+  are numbered from 1, trimmed, blank ones skipped; each line is passed on as it is, valid JSON
+  or not: ``haforu_run`` reports a bad one); anything else is read whole and split by the engine.
+- A line longer than the engine's job limit (``limits.max_job_json_bytes``) is not kept: only its
+  length goes on (:class:`~haforu._renderer.TooLong`), and it becomes a ``limit_exceeded`` result.
+  File lines are read in 1 MiB pieces, so an endless line costs at most the limit in memory.
 """
 
 from __future__ import annotations
@@ -28,14 +25,14 @@ import itertools
 import json
 from typing import IO, Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
-from ._renderer import Renderer
+from ._renderer import Renderer, TooLong, engine_facts
 from .errors import InvalidJobError, error_for_kind
 
 __all__ = ["parse_envelope", "parse_jobs", "job_text", "JobIter", "AnyJobIter", "JobSource", "LAZY_MIN_BYTES", "ACCEPTED"]
 
 JobIter = Iterator[Tuple[int, str]]
 #: Jobs of any accepted source: text lines, serialised dicts, or bytes passed on as they are.
-AnyJobIter = Iterator[Tuple[int, Union[str, bytes]]]
+AnyJobIter = Iterator[Tuple[int, Union[str, bytes, TooLong]]]
 
 #: What a job list may be (the Python API's input types; see :func:`parse_jobs`).
 JobSource = Union[
@@ -55,9 +52,10 @@ LAZY_MIN_BYTES = 8 << 20
 _WS = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
 
 
-def _jsonl_lines(text: str) -> JobIter:
+def _jsonl_lines(text: str) -> AnyJobIter:
     """Yield ``(line_no, line)`` for every non-blank line, as ``haforu_split`` does for JSONL:
     only ``\\n`` ends a line (JSON strings may hold U+2028 and friends), lines are trimmed."""
+    limit = engine_facts().max_job_bytes
     start = 0
     line_no = 0
     n = len(text)
@@ -66,32 +64,70 @@ def _jsonl_lines(text: str) -> JobIter:
         if end < 0:
             end = n
         line_no += 1
-        line = text[start:end].strip(_WS)
-        if line:
-            yield line_no, line
+        if end - start > limit:  # surely over the limit in bytes: never copied
+            yield line_no, TooLong(end - start)
+        else:
+            line = text[start:end].strip(_WS)
+            if line:
+                yield line_no, line
         start = end + 1
 
 
-def _refuse_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _surely_jsonl(text: str) -> bool:
-    """True when the engine is bound to read ``text`` as JSONL (see the module docstring)."""
-    body = text.lstrip(_WS)
-    if not body.startswith("{"):
-        return True
-    end = body.find("\n")
-    if end < 0:
-        return False
+def _probe(first: bytes) -> int:
+    """``haforu_envelope_probe`` of a first line (in a short-lived engine instance)."""
+    renderer = Renderer()
     try:
-        json.loads(body[:end], parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):
-        return False
-    return any(True for _ in _jsonl_lines(body[end + 1:]))
+        return renderer.envelope_probe(first)
+    finally:
+        renderer.close()
 
 
-def _engine_split(spec: bytes) -> List[Tuple[int, str]]:
+def _probe_text(text: Union[str, bytes]) -> int:
+    """``haforu_envelope_probe`` of the first non-blank line of ``text``, copying only that line
+    (a first line over the job limit is JSONL without asking: no envelope is that long)."""
+    n = len(text)
+    i = 0
+    if isinstance(text, str):
+        while i < n and text[i] in _WS:
+            i += 1
+        end = text.find("\n", i)
+    else:
+        while i < n and text[i] in b" \t\r\n\x0b\x0c":
+            i += 1
+        end = text.find(b"\n", i)
+    end = n if end < 0 else end
+    if end - i > engine_facts().max_job_bytes:
+        return 0
+    line = text[i:end]
+    return _probe(line.encode("utf-8", "surrogatepass") if isinstance(line, str) else line)
+
+
+def _jsonl_byte_lines(data: bytes) -> AnyJobIter:
+    """:func:`_jsonl_lines` for bytes, without decoding the whole input: each line is decoded
+    (and trimmed) on its own; a line that is not UTF-8 goes on as bytes (a ``bad_json`` result)."""
+    limit = engine_facts().max_job_bytes
+    start = 0
+    line_no = 0
+    n = len(data)
+    while start < n:
+        end = data.find(b"\n", start)
+        if end < 0:
+            end = n
+        line_no += 1
+        if end - start > limit:
+            yield line_no, TooLong(end - start)
+        else:
+            raw = data[start:end]
+            try:
+                line: Union[str, bytes] = raw.decode("utf-8").strip(_WS)
+            except UnicodeDecodeError:
+                line = raw.strip()
+            if line:
+                yield line_no, line
+        start = end + 1
+
+
+def _engine_split(spec: bytes) -> List[Tuple[int, Union[str, bytes, TooLong]]]:
     """``haforu_split`` on the whole input; raise InvalidJobError when the envelope is invalid."""
     renderer = Renderer()
     try:
@@ -100,12 +136,14 @@ def _engine_split(spec: bytes) -> List[Tuple[int, str]]:
         renderer.close()
     if status:
         result = json.loads(out)
-        raise error_for_kind(
+        exc = error_for_kind(
             str(result.get("error_kind") or "bad_json"),
             str(result.get("error") or "invalid job list"),
             job_id=str(result.get("id") or "batch"),
         )
-    jobs: List[Tuple[int, str]] = []
+        exc.result = out.decode("utf-8")
+        raise exc
+    jobs: List[Tuple[int, Union[str, bytes, TooLong]]] = []
     for line in out.decode("utf-8").split("\n"):
         if line:
             n, _, job = line.partition("\t")
@@ -113,7 +151,7 @@ def _engine_split(spec: bytes) -> List[Tuple[int, str]]:
     return jobs
 
 
-def parse_envelope(spec: Union[str, bytes, bytearray]) -> Tuple[int, JobIter]:
+def parse_envelope(spec: Union[str, bytes, bytearray]) -> Tuple[int, AnyJobIter]:
     """Split a job list into ``(job_count, iterator of (line_no, job_text))`` without running it.
 
     Raises ``InvalidJobError`` (a ValueError) with the engine's message and kind (``bad_json`` /
@@ -122,19 +160,13 @@ def parse_envelope(spec: Union[str, bytes, bytearray]) -> Tuple[int, JobIter]:
     Individual jobs are not validated here: a bad job becomes an error result when it runs.
     """
     if isinstance(spec, str):
-        if len(spec) >= LAZY_MIN_BYTES and _surely_jsonl(spec):
+        if len(spec) >= LAZY_MIN_BYTES and _probe_text(spec) == 0:
             return sum(1 for _ in _jsonl_lines(spec)), _jsonl_lines(spec)
         data = spec.encode("utf-8", "surrogatepass")
     elif isinstance(spec, (bytes, bytearray)):
         data = bytes(spec)
-        if len(data) >= LAZY_MIN_BYTES:
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                pass  # the engine reports it
-            else:
-                if _surely_jsonl(text):
-                    return sum(1 for _ in _jsonl_lines(text)), _jsonl_lines(text)
+        if len(data) >= LAZY_MIN_BYTES and _probe_text(data) == 0:
+            return sum(1 for _ in _jsonl_byte_lines(data)), _jsonl_byte_lines(data)
     else:
         raise TypeError(f"the job list must be str or bytes, not {type(spec).__name__}")
     jobs = _engine_split(data)
@@ -162,11 +194,59 @@ def _items(items: Iterable[object]) -> AnyJobIter:
         yield n, job_text(job, f"job {n} of the list")
 
 
-def _file_lines(first_no: int, first: Union[str, bytes], rest: Iterator[Any]) -> AnyJobIter:
+_PIECE = 1 << 20
+
+
+def _read_line(f: Any, n: int, limit: int) -> Union[None, str, bytes, TooLong]:
+    """The next line of file ``f`` (line ``n``, for errors), read in pieces of at most
+    ``_PIECE``: None at the end, or a TooLong for a line longer than ``limit`` (not kept)."""
+    piece = f.readline(_PIECE)
+    if not piece:
+        return None
+    if not isinstance(piece, (str, bytes)):
+        raise TypeError(f"line {n} of the job file is {type(piece).__name__}, not str or bytes")
+    if len(piece) < _PIECE or piece[-1:] in ("\n", b"\n"):
+        return piece
+    pieces = [piece]
+    size = len(piece)
+    while True:
+        piece = f.readline(_PIECE)
+        if not piece:
+            break
+        size += len(piece) if isinstance(piece, bytes) else len(piece.encode("utf-8", "surrogatepass"))
+        if size <= limit:
+            pieces.append(piece)
+        elif pieces:
+            pieces = []  # over the limit: drop what was read, count the rest
+        if len(piece) < _PIECE or piece[-1:] in ("\n", b"\n"):
+            break
+    if not pieces:
+        return TooLong(size)
+    first = pieces[0]
+    if isinstance(first, bytes):
+        return b"".join(p for p in pieces if isinstance(p, bytes))
+    return "".join(p for p in pieces if isinstance(p, str))
+
+
+def _lines_of(f: Any, first_no: int) -> Iterator[Tuple[int, Union[str, bytes, TooLong]]]:
+    if not hasattr(f, "readline"):  # an iterable with read() but no readline(): its own lines
+        yield from enumerate(f, first_no + 1)
+        return
+    limit = engine_facts().max_job_bytes
+    n = first_no
+    while True:
+        n += 1
+        line = _read_line(f, n, limit)
+        if line is None:
+            return
+        yield n, line
+
+
+def _file_lines(first_no: int, first: Union[str, bytes, TooLong], rest: Iterator[Tuple[int, Any]]) -> AnyJobIter:
     """The non-blank lines of a file object, trimmed, numbered from 1 (as for JSONL text)."""
     yield first_no, first
-    for n, line in enumerate(rest, first_no + 1):
-        job = _strip_line(line, n)
+    for n, line in rest:
+        job = line if isinstance(line, TooLong) else _strip_line(line, n)
         if job:
             yield n, job
 
@@ -181,36 +261,27 @@ def _strip_line(line: object, n: int) -> Union[str, bytes]:
 
 def _from_file(f: Any, allow_empty: bool) -> Tuple[Optional[int], AnyJobIter]:
     """A file object: one job per line, read lazily. A file that holds a batch object instead
-    (its first non-blank line is an incomplete JSON object, or an object with ``jobs`` or
-    ``version``) is read whole and split like text."""
-    lines = iter(f)
-    for n, line in enumerate(lines, 1):
+    (``haforu_envelope_probe`` of its first non-blank line says 1) is read whole and split like
+    text."""
+    lines = _lines_of(f, 0)
+    for n, line in lines:
+        if isinstance(line, TooLong):
+            return None, _file_lines(n, line, lines)
         first = _strip_line(line, n)
         if not first:
             continue
-        if _opens_batch(first):
-            rest = list(lines)
+        if _probe(first.encode("utf-8", "surrogatepass") if isinstance(first, str) else first) == 1:
+            rest = f.read()
             try:
                 if isinstance(first, bytes):
-                    return parse_envelope(first + b"\n" + b"".join(rest))
-                return parse_envelope(first + "\n" + "".join(rest))
+                    return parse_envelope(first + b"\n" + rest)
+                return parse_envelope(first + "\n" + rest)
             except TypeError:
                 raise TypeError("a job file must yield lines of one type, str or bytes") from None
         return None, _file_lines(n, first, lines)
     if allow_empty:
         return 0, iter(())
     raise InvalidJobError("the job file holds no jobs", "bad_job", job_id="batch")
-
-
-def _opens_batch(first: Union[str, bytes]) -> bool:
-    """True when the first non-blank line of a file starts a batch object rather than a job."""
-    if not (first.startswith("{") if isinstance(first, str) else first.startswith(b"{")):
-        return False
-    try:
-        obj: Any = json.loads(first)
-    except (ValueError, RecursionError):
-        return True  # an object spread over several lines: a pretty-printed batch object
-    return isinstance(obj, dict) and ("jobs" in obj or "version" in obj)
 
 
 def parse_jobs(spec: object, api: str, *, allow_empty: bool = False) -> Tuple[Optional[int], AnyJobIter]:

@@ -11,25 +11,17 @@ Not thread-safe: one instance serves one caller at a time (callers hold a lock).
 from __future__ import annotations
 
 import ctypes
-import os
 import struct
-from collections import OrderedDict
-from typing import Dict, List, Optional, Tuple, Union
+import json
+from typing import Any, Dict, List, Optional, Tuple
 
 import wasmtime
 from wasmtime import _bindings as _ffi  # the ctypes bindings that wasmtime-py itself uses
 
+from ._abi import ABI_VERSION, DESCRIPTOR_SIZE, EXPORTS, STATUS_NEEDS_FONT, Descriptor, unpack_descriptor
 from ._runtime import EPOCH_TICK_MS, Runtime
 
-__all__ = ["WasmInstance", "Trapped", "ABI_VERSION", "FLAG_DATA_OUT_OF_BAND", "FLAG_POINTS_OUT_OF_BAND",
-           "check_max_fonts", "check_max_glyphs"]
-
-#: The ABI version this host speaks (wasm/README.md); other values are refused.
-ABI_VERSION = 1
-#: ``haforu_run`` flag bit 0: leave image bytes out of band at ``data_ptr/data_len``.
-FLAG_DATA_OUT_OF_BAND = 1
-#: ``haforu_run`` flag bit 2: a sweep's point images are concatenated at ``data_ptr/data_len``.
-FLAG_POINTS_OUT_OF_BAND = 4
+__all__ = ["WasmInstance", "Trapped", "EngineFacts", "FACTS", "check_max_fonts", "check_max_glyphs"]
 
 _vp = ctypes.c_void_p
 try:
@@ -50,40 +42,19 @@ except (AttributeError, OSError) as _exc:  # pragma: no cover - another wasmtime
     ) from _exc
 _string_at = ctypes.string_at
 _memmove = ctypes.memmove
-_unpack_desc = struct.Struct("<5I").unpack
+_f64_words = struct.Struct("<d").pack
+_two_words = struct.Struct("<2I").unpack
 
 #: Size of one ``wasmtime_val_raw_t`` slot in 32-bit words (the union holds a v128).
 _SLOT_WORDS = _VAL_RAW_SIZE // 4
+#: Most parameters of an export (``haforu_result_error``).
+_MAX_ARGS = max(EXPORTS.values())
 #: Deadline (in epoch ticks) for bookkeeping calls (alloc, register) when a timeout is active.
 _NO_DEADLINE = 1 << 62
 _MIN_INPUT_CAPACITY = 4096
 
-_EXPORTS = (
-    "haforu_abi_version",
-    "haforu_alloc",
-    "haforu_free",
-    "haforu_font_register",
-    "haforu_font_drop",
-    "haforu_run",
-    "haforu_run_batch",
-    "haforu_split",
-    "haforu_info",
-    "haforu_cache_clear",
-    "haforu_cache_config",
-)
-#: Exports of the matching API (SPEC §4), added within ABI version 1: a module without them
-#: still loads, and only the matching calls fail (with a clear error).
-_MATCHING_EXPORTS = (
-    "haforu_image_register",
-    "haforu_image_drop",
-    "haforu_image_op",
-    "haforu_font_info",
-)
-
 #: Largest value an i32 argument of ``haforu_cache_config`` can carry.
 _I32_MAX = (1 << 31) - 1
-
-FontKey = Union[Tuple[str, str], Tuple[str, bytes]]
 
 
 def check_max_fonts(value: object, name: str = "max_fonts") -> int:
@@ -118,17 +89,41 @@ class Trapped(Exception):
         self.fatal = fatal
 
 
-class _FontEntry:
-    __slots__ = ("handle", "stamp", "nbytes")
+class EngineFacts:
+    """What ``haforu_info`` says about a module that never changes: its limits and error kinds
+    (read once per module; hosts keep no copies of their own)."""
 
-    def __init__(self, handle: int, stamp: Tuple[int, int, int, int], nbytes: int) -> None:
-        self.handle = handle
-        self.stamp = stamp
-        self.nbytes = nbytes
+    __slots__ = ("limits", "error_kinds", "codes", "max_font_bytes", "max_job_bytes", "max_sweep_points")
+
+    def __init__(self, info: Dict[str, Any]) -> None:
+        limits = info.get("limits")
+        kinds = info.get("error_kinds")
+        if not isinstance(limits, dict) or not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+            raise RuntimeError("haforu.wasm's haforu_info has no limits or error_kinds: ABI mismatch")
+        self.limits: Dict[str, Any] = limits
+        self.error_kinds: Tuple[str, ...] = tuple(kinds)
+        #: error-kind name -> code (``error_kinds[code - 1]``)
+        self.codes: Dict[str, int] = {k: i + 1 for i, k in enumerate(kinds)}
+        self.max_font_bytes = int(limits["max_font_bytes"])
+        self.max_job_bytes = int(limits["max_job_json_bytes"])
+        self.max_sweep_points = int(limits["max_sweep_points"])
+
+    def code(self, kind: str) -> int:
+        """The code of error kind ``kind`` (``internal`` for a name the engine does not know)."""
+        return self.codes.get(kind) or self.codes.get("internal", 0)
+
+    def kind(self, code: int) -> str:
+        return self.error_kinds[code - 1] if 1 <= code <= len(self.error_kinds) else "internal"
+
+
+#: EngineFacts per module (by the wasm's sha256).
+FACTS: Dict[str, EngineFacts] = {}
 
 
 class WasmInstance:
-    """A Store + Instance of haforu.wasm with a reusable input buffer and an LRU of font handles."""
+    """A Store + Instance of haforu.wasm with a reusable input buffer. Fonts named by path are
+    the engine's business (``haforu_font_bind``: it remembers path -> font, least recently used
+    dropped past ``max_fonts``); this class only moves bytes."""
 
     def __init__(
         self,
@@ -144,6 +139,7 @@ class WasmInstance:
         if timeout_ms is not None and not runtime.epoch:
             raise ValueError("a timeout needs a runtime compiled with epoch interruption")
         self.runtime = runtime
+        #: Bound fonts the engine keeps (``haforu_cache_config``'s third argument).
         self.max_fonts = max_fonts
         #: The glyph coverage cache's capacity in glyphs (0: off), or None for the engine's
         #: default (no count cap, only its byte budget). Applied again after every rebuild.
@@ -151,24 +147,20 @@ class WasmInstance:
         self.timeout_ms = timeout_ms
         self.memory_limit_bytes = memory_limit_bytes
         self._deadline_ticks = 0
-        self._mem_hint = 0
         if timeout_ms is not None:
             # +1: the first tick may come at once; the deadline never fires early.
             self._deadline_ticks = max(1, -(-timeout_ms // EPOCH_TICK_MS)) + 1
             runtime.ensure_ticker()
-        self.fonts: "OrderedDict[FontKey, _FontEntry]" = OrderedDict()
-        self.font_hits = 0
-        self.font_misses = 0
-        self.font_evictions = 0
         self.rebuilds = 0
         self.traps = 0
-        self._args = (ctypes.c_uint32 * (_SLOT_WORDS * 5))()
+        self._args = (ctypes.c_uint32 * (_SLOT_WORDS * _MAX_ARGS))()
         self._args_addr = ctypes.addressof(self._args)
         self._trap = ctypes.c_void_p()
         self._trap_addr = ctypes.addressof(self._trap)
         self._keep: List[object] = []
         self._store: Optional[wasmtime.Store] = None
         self._ctx: Optional[int] = None
+        self.facts: EngineFacts
         self._build()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -183,19 +175,12 @@ class WasmInstance:
         exports = instance.exports(store)
         funcs: Dict[str, int] = {}
         keep: List[object] = [store, instance]
-        for name in _EXPORTS:
+        for name in EXPORTS:
             f = exports.get(name)
             if not isinstance(f, wasmtime.Func):
                 raise RuntimeError(f"haforu.wasm lacks the export {name!r}: ABI mismatch")
             keep.append(f)
             funcs[name] = ctypes.addressof(f._func)
-        for name in _MATCHING_EXPORTS:
-            f = exports.get(name)
-            if isinstance(f, wasmtime.Func):
-                keep.append(f)
-                funcs[name] = ctypes.addressof(f._func)
-            else:
-                funcs[name] = 0
         mem = exports.get("memory")
         if not isinstance(mem, wasmtime.Memory):
             raise RuntimeError("haforu.wasm does not export its memory")
@@ -209,31 +194,21 @@ class WasmInstance:
         self._store = store
         self._ctx = ctypes.cast(store._context(), ctypes.c_void_p).value
         self._mem = ctypes.addressof(mem._memory)
+        self._f = funcs
         self._f_alloc = funcs["haforu_alloc"]
-        self._f_free = funcs["haforu_free"]
-        self._f_register = funcs["haforu_font_register"]
-        self._f_drop = funcs["haforu_font_drop"]
         self._f_run = funcs["haforu_run"]
-        self._f_run_batch = funcs["haforu_run_batch"]
-        self._f_split = funcs["haforu_split"]
-        self._f_info = funcs["haforu_info"]
-        self._f_cache_clear = funcs["haforu_cache_clear"]
-        self._f_cache_config = funcs["haforu_cache_config"]
-        self._f_abi = funcs["haforu_abi_version"]
-        self._f_image_register = funcs["haforu_image_register"]
-        self._f_image_drop = funcs["haforu_image_drop"]
-        self._f_image_op = funcs["haforu_image_op"]
-        self._f_font_info = funcs["haforu_font_info"]
-        self.fonts.clear()
         self._in_ptr = 0
         self._in_cap = 0
+        facts = FACTS.get(self.runtime.wasm_sha256)
+        if facts is None:
+            facts = FACTS[self.runtime.wasm_sha256] = EngineFacts(json.loads(self.info()))
+        self.facts = facts
         self._ensure_input(_MIN_INPUT_CAPACITY)
-        if self.max_glyphs is not None:
-            self.cache_config(self.max_glyphs, -1)
+        self.cache_config(-1 if self.max_glyphs is None else self.max_glyphs, -1, self.max_fonts)
 
     def rebuild(self) -> None:
         """Throw the instance away (its heap may be inconsistent after a trap) and start afresh.
-        Fonts are registered again on their next use."""
+        Fonts are read and bound again when jobs next need them."""
         self._keep = []
         self.rebuilds += 1
         self._build()
@@ -242,13 +217,12 @@ class WasmInstance:
         """Free the Store and instance. Later calls raise RuntimeError (never touch freed memory)."""
         self._keep = []
         self._store = None
-        self.fonts.clear()
         self._ctx = None
 
     # -- raw calls -----------------------------------------------------------------------------
 
     def _call(self, func: int, nargs: int, a0: int = 0, a1: int = 0, a2: int = 0, a3: int = 0,
-              a4: int = 0, deadline: bool = False) -> int:
+              a4: int = 0, a5: int = 0, deadline: bool = False) -> int:
         """Call an export with i32 arguments; return its i32 result as unsigned (0 if none)."""
         args = self._args
         w = _SLOT_WORDS
@@ -260,15 +234,25 @@ class WasmInstance:
                 if nargs > 3:
                     args[3 * w] = a3
                     args[4 * w] = a4
+                    args[5 * w] = a5
+        return self._invoke(func, deadline)
+
+    def _invoke(self, func: int, deadline: bool) -> int:
         ctx = self._ctx
         if ctx is None:
             raise RuntimeError("the wasm instance is closed")
         if self._deadline_ticks:
             _SET_EPOCH_DEADLINE(ctx, self._deadline_ticks if deadline else _NO_DEADLINE)
-        err = _CALL_UNCHECKED(ctx, func, self._args_addr, 5, self._trap_addr)
+        err = _CALL_UNCHECKED(ctx, func, self._args_addr, _MAX_ARGS, self._trap_addr)
         if err or self._trap.value:
             self._raise_trap(err)
-        return args[0]
+        return int(self._args[0])
+
+    def call(self, name: str, *args: int) -> int:
+        """Call the export ``name`` with i32 arguments (negative values pass as their two's
+        complement)."""
+        a = [v & 0xFFFFFFFF for v in args] + [0] * (_MAX_ARGS - len(args))
+        return self._call(self._f[name], len(args), a[0], a[1], a[2], a[3], a[4], a[5])
 
     def _raise_trap(self, err: Optional[int]) -> None:
         self.traps += 1
@@ -287,19 +271,12 @@ class WasmInstance:
             message = f"deadline exceeded (timeout_ms={self.timeout_ms})"
         elif code in (wasmtime.TrapCode.OUT_OF_FUEL, wasmtime.TrapCode.STACK_OVERFLOW):
             kind = "resource_limit"
-        elif self.memory_limit_bytes is not None and self._near_memory_limit():
+        elif self.memory_limit_bytes is not None and code == wasmtime.TrapCode.UNREACHABLE:
+            # The engine aborts when an allocation is refused and panics are not expected:
+            # under a memory cap an abort is taken for the cap (wasmtime-py has no grow hook).
             kind = "resource_limit"
             message = f"memory limit of {self.memory_limit_bytes >> 20} MB reached ({message})"
         raise Trapped(kind, message)
-
-    def _near_memory_limit(self) -> bool:
-        """Heuristic: the guest aborts (``unreachable``) when ``memory.grow`` is refused, and
-        wasmtime-py exposes no grow hook. So an abort counts as hitting the cap when linear memory
-        plus the job's canvas (``mem_hint``, bytes) comes within 1/8 of the cap."""
-        limit = self.memory_limit_bytes
-        assert limit is not None
-        size = int(_MEMORY_DATA_SIZE(self._ctx, self._mem))
-        return size + self._mem_hint + limit // 8 >= limit
 
     def _live_ctx(self) -> int:
         ctx = self._ctx
@@ -315,17 +292,17 @@ class WasmInstance:
         return int(_MEMORY_DATA_SIZE(self._live_ctx(), self._mem))
 
     def abi_version(self) -> int:
-        return self._call(self._f_abi, 0)
+        return self.call("haforu_abi_version")
 
     def alloc(self, n: int) -> int:
         return self._call(self._f_alloc, 1, n)
 
     def free(self, ptr: int, n: int) -> None:
-        self._call(self._f_free, 2, ptr, n)
+        self.call("haforu_free", ptr, n)
 
     def _ensure_input(self, n: int) -> int:
         if n > self._in_cap:
-            cap = max(n, _MIN_INPUT_CAPACITY, self._in_cap * 2)
+            cap = max(n, _MIN_INPUT_CAPACITY, min(self._in_cap * 2, self.facts.max_job_bytes))
             if self._in_ptr:
                 self.free(self._in_ptr, self._in_cap)
                 self._in_ptr = self._in_cap = 0
@@ -359,90 +336,144 @@ class WasmInstance:
             _memmove(self.base() + ptr, addr, n)
         return ptr
 
-    def _descriptor(self, desc: int) -> Tuple[int, bytes, int, int, int]:
-        """Read a result descriptor: (status, json bytes, data_ptr, data_len, memory base).
-        Every pointer is checked against the memory size before it is dereferenced."""
+    def _descriptor(self, desc: int) -> Tuple[Descriptor, bytes, int]:
+        """Read a result descriptor: (descriptor, JSON bytes, memory base). Every pointer is
+        checked against the memory size before it is dereferenced."""
         base = self.base()
         size = self.memory_size()
-        if desc + 20 > size:
+        if desc + DESCRIPTOR_SIZE > size:
             raise Trapped("internal", f"the guest returned an out-of-bounds descriptor ({desc})")
-        json_ptr, json_len, data_ptr, data_len, status = _unpack_desc(_string_at(base + desc, 20))
-        if json_ptr + json_len > size or data_ptr + data_len > size or json_len == 0 or status > 1:
+        d = unpack_descriptor(_string_at(base + desc, DESCRIPTOR_SIZE))
+        if (d.json_ptr + d.json_len > size or d.data_ptr + d.data_len > size or d.json_len == 0
+                or d.status > STATUS_NEEDS_FONT or d.splice_at > d.json_len):
             raise Trapped("internal", "the guest returned a malformed result descriptor")
-        return status, _string_at(base + json_ptr, json_len), data_ptr, data_len, base
+        return d, _string_at(base + d.json_ptr, d.json_len), base
 
     # -- exports -------------------------------------------------------------------------------
 
-    def run(self, job: bytes, line_no: int, handle: int, flags: int,
-            mem_hint: int = 0) -> Tuple[int, bytes, int, int, int]:
-        """``haforu_run``: returns (status, json, data_ptr, data_len, base). The data stays valid
-        until the next run/batch/split/info/cache_clear call. ``mem_hint``: the job's canvas size
-        in bytes, used only to classify an abort under a memory cap."""
-        self._mem_hint = mem_hint
+    def run(self, job: bytes, line_no: int, handle: int, flags: int) -> Tuple[Descriptor, bytes, int]:
+        """``haforu_run``: (descriptor, JSON, memory base). The data stays valid until the next
+        call that answers with a descriptor."""
         ptr = self._put_input(job)
         desc = self._call(self._f_run, 5, ptr, len(job), line_no, handle, flags, deadline=True)
         return self._descriptor(desc)
 
+    def result_error(self, job: Optional[bytes], line_no: int, kind: str, message: str) -> Tuple[Descriptor, bytes]:
+        """``haforu_result_error``: the engine's error result for a failure the host saw.
+        ``job=None`` when the job is not in memory (the id is then ``line-N`` / ``job``)."""
+        msg = message.encode("utf-8", "replace")
+        job_b = job if job is not None and len(job) + len(msg) <= self.facts.max_job_bytes else b""
+        ptr = self._put_input(job_b + msg)
+        desc = self.call("haforu_result_error", ptr, len(job_b), line_no, self.facts.code(kind),
+                         ptr + len(job_b), len(msg))
+        d, out, _ = self._descriptor(desc)
+        return d, out
+
+    def result_timing(self, total_ms: float) -> Tuple[Descriptor, bytes, int]:
+        """``haforu_result_timing``: the current result with its ``timing`` added."""
+        lo, hi = _two_words(_f64_words(total_ms))
+        args = self._args
+        args[0] = lo
+        args[1] = hi
+        desc = self._invoke(self._f["haforu_result_timing"], False)
+        return self._descriptor(desc)
+
     def run_batch(self, text: bytes) -> Tuple[int, bytes]:
         ptr = self._put_input(text)
-        desc = self._call(self._f_run_batch, 3, ptr, len(text), 0, deadline=True)
-        status, out, _, _, _ = self._descriptor(desc)
-        return status, out
+        desc = self._call(self._f["haforu_run_batch"], 3, ptr, len(text), 0, deadline=True)
+        d, out, _ = self._descriptor(desc)
+        return d.status, out
 
     def split(self, text: bytes) -> Tuple[int, bytes]:
         ptr = self._put_input(text)
-        desc = self._call(self._f_split, 2, ptr, len(text), deadline=True)
-        status, out, _, _, _ = self._descriptor(desc)
-        return status, out
+        desc = self._call(self._f["haforu_split"], 2, ptr, len(text), deadline=True)
+        d, out, _ = self._descriptor(desc)
+        return d.status, out
+
+    def envelope_probe(self, first_line: bytes) -> int:
+        """``haforu_envelope_probe``: 0 JSONL, 1 read the whole input and split it."""
+        ptr = self._put_input(first_line)
+        return self.call("haforu_envelope_probe", ptr, len(first_line))
 
     def info(self) -> bytes:
-        desc = self._call(self._f_info, 0)
-        return self._descriptor(desc)[1]
+        return self._descriptor(self.call("haforu_info"))[1]
 
     def cache_clear(self) -> None:
-        self._call(self._f_cache_clear, 0)
+        self.call("haforu_cache_clear")
+
+    # -- fonts ---------------------------------------------------------------------------------
+
+    def _hand_over(self, data: bytes) -> int:
+        """A new allocation holding ``data``, to hand over to the module."""
+        n = len(data)
+        ptr = self.alloc(n)
+        if ptr == 0:
+            if n == 0:
+                raise Trapped("font_parse", "the font file is empty", fatal=False)
+            raise Trapped("resource_limit", f"cannot allocate {n} bytes for the font in the wasm heap",
+                          fatal=False)
+        self._write(ptr, data)
+        return ptr
+
+    def font_bind(self, key_kind: int, key: bytes, data: bytes) -> int:
+        """``haforu_font_bind``: the engine keeps ``data`` as the font of ``key``."""
+        ptr = self._hand_over(data)
+        kptr = self._put_input(key)
+        handle = self.call("haforu_font_bind", key_kind, kptr, len(key), ptr, len(data))
+        if handle == 0:
+            raise Trapped("internal", "haforu_font_bind refused a live allocation")
+        return handle
+
+    def font_forget(self, key_kind: int, key: bytes) -> bool:
+        kptr = self._put_input(key)
+        return self.call("haforu_font_forget", key_kind, kptr, len(key)) == 1
+
+    def font_register(self, data: bytes) -> int:
+        """``haforu_font_register``: a handle for ``data`` (drop it with :meth:`font_drop`)."""
+        ptr = self._hand_over(data)
+        handle = self.call("haforu_font_register", ptr, len(data))
+        if handle == 0:
+            raise Trapped("internal", "haforu_font_register refused a live allocation")
+        return handle
+
+    def font_drop(self, handle: int) -> bool:
+        return self.call("haforu_font_drop", handle) == 1
 
     # -- images and font info (matching) ------------------------------------------------------
-
-    @staticmethod
-    def _matching(func: int, name: str) -> int:
-        if not func:
-            raise Trapped("internal", f"this haforu.wasm has no {name} export (it predates the matching API)",
-                          fatal=False)
-        return func
 
     def image_register(self, addr: int, n: int, width: int, height: int) -> Tuple[int, bytes]:
         """``haforu_image_register`` of ``n`` bytes at host address ``addr``: ``width × height``
         gray pixels, or with ``width = height = 0`` PGM/PNG file bytes. Returns (status, JSON)."""
         ptr = self._put_input_from(addr, n)
-        func = self._matching(self._f_image_register, "haforu_image_register")
-        desc = self._call(func, 4, ptr, n, width & 0xFFFFFFFF, height & 0xFFFFFFFF, deadline=True)
-        status, out, _, _, _ = self._descriptor(desc)
-        return status, out
+        desc = self._call(self._f["haforu_image_register"], 4, ptr, n, width & 0xFFFFFFFF, height & 0xFFFFFFFF,
+                          deadline=True)
+        d, out, _ = self._descriptor(desc)
+        return d.status, out
 
     def image_drop(self, handle: int) -> bool:
-        return self._call(self._matching(self._f_image_drop, "haforu_image_drop"), 1, handle) == 1
+        return self.call("haforu_image_drop", handle) == 1
 
-    def image_op(self, request: bytes) -> Tuple[int, bytes, int, int, int]:
-        """``haforu_image_op``: (status, JSON, data_ptr, data_len, base); the data stays valid
-        until the next engine call that answers with a descriptor."""
+    def image_op(self, request: bytes) -> Tuple[Descriptor, bytes, int]:
+        """``haforu_image_op``: (descriptor, JSON, base); the data stays valid until the next
+        engine call that answers with a descriptor."""
         ptr = self._put_input(request)
-        desc = self._call(self._matching(self._f_image_op, "haforu_image_op"), 2, ptr, len(request), deadline=True)
+        desc = self._call(self._f["haforu_image_op"], 2, ptr, len(request), deadline=True)
         return self._descriptor(desc)
 
     def font_info(self, handle: int, face_index: int) -> Tuple[int, bytes]:
         """``haforu_font_info``: (status, JSON) for a registered font's face."""
-        desc = self._call(self._matching(self._f_font_info, "haforu_font_info"), 2, handle, face_index, deadline=True)
-        status, out, _, _, _ = self._descriptor(desc)
-        return status, out
+        desc = self._call(self._f["haforu_font_info"], 2, handle, face_index, deadline=True)
+        d, out, _ = self._descriptor(desc)
+        return d.status, out
 
-    def cache_config(self, max_glyphs: int, max_bytes: int) -> int:
+    # -- caches --------------------------------------------------------------------------------
+
+    def cache_config(self, max_glyphs: int, max_bytes: int, max_fonts: int = -1) -> int:
         """``haforu_cache_config``: bound the glyph coverage cache to ``max_glyphs`` glyphs (0 =
-        off) and ``max_bytes`` bytes; a negative value keeps that bound. Values above the i32
-        range are clamped (the engine caps its byte budget anyway)."""
-        g = min(max_glyphs, _I32_MAX) & 0xFFFFFFFF
-        b = min(max_bytes, _I32_MAX) & 0xFFFFFFFF
-        return self._call(self._f_cache_config, 2, g, b)
+        off) and ``max_bytes`` bytes, and the bound fonts to ``max_fonts``; a negative value
+        keeps that bound. Values above the i32 range are clamped."""
+        return self.call("haforu_cache_config", min(max_glyphs, _I32_MAX), min(max_bytes, _I32_MAX),
+                         min(max_fonts, _I32_MAX))
 
     def set_max_glyphs(self, max_glyphs: int) -> None:
         """Set (and remember across rebuilds) the glyph cache's capacity in glyphs; 0 = off."""
@@ -452,67 +483,7 @@ class WasmInstance:
         self.max_glyphs = n
 
     def set_max_fonts(self, max_fonts: int) -> None:
-        """Resize the font LRU: fonts beyond the new capacity are dropped from the engine now
-        (least recently used first)."""
+        """Bound the engine's bound fonts (least recently used beyond it are dropped now)."""
         n = check_max_fonts(max_fonts)
-        while len(self.fonts) > n:
-            self._drop(next(iter(self.fonts)))
-            self.font_evictions += 1
+        self.cache_config(-1, -1, n)
         self.max_fonts = n
-
-    # -- fonts ---------------------------------------------------------------------------------
-
-    def font_for_path(self, path: str) -> int:
-        """Handle of the font file at ``path`` (read and registered once; re-read when its size,
-        mtime or inode change). Raises OSError when the file cannot be read."""
-        st = os.stat(path)
-        stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-        key: FontKey = ("path", path)
-        entry = self.fonts.get(key)
-        if entry is not None:
-            if entry.stamp == stamp:
-                self.font_hits += 1
-                self.fonts.move_to_end(key)
-                return entry.handle
-            self._drop(key)
-        with open(path, "rb") as f:
-            data = f.read()
-        return self._register(key, data, stamp)
-
-    def font_for_bytes(self, data: bytes) -> int:
-        """Handle of in-memory font bytes (keyed by content; hashed once per bytes object)."""
-        blob = bytes(data)
-        key: FontKey = ("bytes", blob)
-        entry = self.fonts.get(key)
-        if entry is not None:
-            self.font_hits += 1
-            self.fonts.move_to_end(key)
-            return entry.handle
-        return self._register(key, blob, (0, 0, len(blob), 0))
-
-    def _register(self, key: FontKey, data: bytes, stamp: Tuple[int, int, int, int]) -> int:
-        self.font_misses += 1
-        while len(self.fonts) >= self.max_fonts:
-            oldest = next(iter(self.fonts))
-            self._drop(oldest)
-            self.font_evictions += 1
-        n = len(data)
-        ptr = self.alloc(n)
-        if ptr == 0:
-            if n == 0:
-                raise Trapped("font_parse", "the font file is empty", fatal=False)
-            raise Trapped("resource_limit", f"cannot allocate {n} bytes for the font in the wasm heap",
-                          fatal=False)
-        self._write(ptr, data)
-        handle = self._call(self._f_register, 2, ptr, n)
-        if handle == 0:
-            raise Trapped("internal", "haforu_font_register refused a live allocation")
-        self.fonts[key] = _FontEntry(handle, stamp, n)
-        return handle
-
-    def _drop(self, key: FontKey) -> None:
-        entry = self.fonts.pop(key)
-        self._call(self._f_drop, 1, entry.handle)
-
-    def font_bytes_registered(self) -> int:
-        return sum(e.nbytes for e in self.fonts.values())

@@ -1,27 +1,38 @@
-"""Job-level logic shared by the session and the batch workers: font paths resolved by the host
-(with ``base_dir`` containment), handles passed to the engine, timing added, traps turned into
-error results with the instance rebuilt."""
+"""Job-level duties of the host around one engine instance, shared by the session and the batch
+workers: answering the engine's *needs font* (reading the file: regular files only, bounded by
+the engine's ``max_font_bytes``, inside ``base_dir``), noticing font files that changed, timing,
+the base64 splice, and traps (the instance is rebuilt).
+
+The host never parses a job: the engine says which font a job needs, and writes every result,
+including the failures only the host sees (``haforu_result_error``).
+"""
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import json
 import os
+import stat as _stat
 import time
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
 
 import wasmtime
 
+from ._abi import (
+    DATA_OUT_OF_BAND, KEY_PATH, POINTS_OUT_OF_BAND, SPLICE_DATA, STATUS_NEEDS_FONT, STATUS_OK, Descriptor,
+)
 from ._b64 import encode_into
-from ._instance import FLAG_DATA_OUT_OF_BAND, FLAG_POINTS_OUT_OF_BAND, Trapped, WasmInstance
+from ._instance import FACTS, EngineFacts, Trapped, WasmInstance
 from ._runtime import get_runtime
-from .errors import FontNotFoundError, HaforuError, InvalidJobError, RenderError, error_for_kind
+from .errors import HaforuError, InvalidJobError, RenderError, error_for_kind
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["Renderer", "error_result", "with_timing"]
+__all__ = ["Renderer", "TooLong", "HostFailure", "read_font_file", "engine_facts"]
 
 #: numpy, imported on first use: JSON-only users (and the start-up time) do not pay for it.
 _np: Any = None
@@ -35,25 +46,88 @@ def _numpy() -> Any:
         _np = numpy
     return _np
 
+
 _perf = time.perf_counter
 _memmove = ctypes.memmove
-_IMAGE_FORMATS = frozenset({"raw", "pgm", "png"})
-_RENDERING_KEY = b'"rendering":{'
-_ENCODING_KEY = b'"encoding":"base64",'
+_string_at = ctypes.string_at
+_O_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+#: Bound font files checked for changes before each JSON job (round robin beyond this many).
+_STAMP_CHECKS_PER_JOB = 16
+#: Prefix of the key under which in-memory font bytes are bound (``font.path`` of the job).
+BYTES_KEY_PREFIX = "haforu:bytes:sha256:"
+
+Stamp = Tuple[int, int, int, int]
 
 
-def with_timing(result: bytes, t0: float) -> str:
-    """Append the host-measured ``timing.total_ms`` (ABI *Timing*: replace the final ``}``)."""
-    total_ms = (_perf() - t0) * 1000.0
-    return result[:-1].decode("utf-8") + ',"timing":{"total_ms":%.4f}}' % total_ms
+class HostFailure(Exception):
+    """A failure the host saw (a font file it cannot read...): ``kind`` and the bare reason;
+    the engine writes the result (``haforu_result_error``)."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
 
 
-def error_result(job_id: str, kind: str, message: str, t0: Optional[float] = None) -> str:
-    """An error result built by the host (same shape as the engine's)."""
-    obj: Dict[str, Any] = {"id": job_id, "status": "error", "error": message, "error_kind": kind}
-    if t0 is not None:
-        obj["timing"] = {"total_ms": round((_perf() - t0) * 1000.0, 4)}
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+class TooLong:
+    """A job line longer than the engine's job limit, not kept in memory (only its length):
+    answered with a ``limit_exceeded`` result for its line."""
+
+    __slots__ = ("n",)
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+
+def _stamp(st: os.stat_result) -> Stamp:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def read_font_file(path: str, limit: int, shown: Optional[str] = None) -> Tuple[bytes, Stamp]:
+    """The bytes of the regular file at ``path`` (at most ``limit`` bytes, read no further) and
+    its stamp. Raises HostFailure: ``font_not_found`` for a missing or unreadable file, a
+    directory, a FIFO, a device...; ``limit_exceeded`` for a file over ``limit``. The open does
+    not block (``O_NONBLOCK``: a FIFO without a writer is refused, not waited for)."""
+    name = shown if shown is not None else path
+    try:
+        fd = os.open(path, _O_READ)
+    except OSError as exc:
+        if isinstance(exc, IsADirectoryError):
+            raise HostFailure("font_not_found", f"font path {name!r} is a directory") from None
+        raise HostFailure("font_not_found", f"font file {name!r} cannot be read: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if _stat.S_ISDIR(st.st_mode):
+            raise HostFailure("font_not_found", f"font path {name!r} is a directory")
+        if not _stat.S_ISREG(st.st_mode):
+            raise HostFailure("font_not_found", f"font path {name!r} is not a regular file")
+        if st.st_size > limit:
+            raise HostFailure("limit_exceeded", f"font file {name!r} is {st.st_size} bytes; the limit is {limit}")
+        chunks = []
+        got = 0
+        while got <= limit:
+            chunk = os.read(fd, min(limit + 1 - got, 1 << 24))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        if got > limit:  # the file grew while it was read
+            raise HostFailure("limit_exceeded", f"font file {name!r} is over the limit of {limit} bytes")
+        return (chunks[0] if len(chunks) == 1 else b"".join(chunks)), _stamp(st)
+    except OSError as exc:
+        raise HostFailure("font_not_found", f"font file {name!r} cannot be read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+
+
+def engine_facts() -> EngineFacts:
+    """The limits and error kinds of the module in use (read from ``haforu_info`` once)."""
+    facts = FACTS.get(get_runtime().wasm_sha256)
+    if facts is None:
+        r = Renderer()
+        facts = r.facts
+        r.close()
+    return facts
 
 
 class Renderer:
@@ -88,9 +162,26 @@ class Renderer:
                     f"memory_limit_mb={memory_limit_mb} is below what the engine needs to start ({exc})"
                 ) from None
             raise
+        #: Files bound in the engine: key -> (file opened, stamp), checked for changes before
+        #: jobs (``haforu_font_forget`` when one changed). Not a font cache: the engine keeps the
+        #: fonts and evicts them; this only remembers what to watch.
+        self._watch: "OrderedDict[bytes, Tuple[str, Stamp]]" = OrderedDict()
+        self._watch_at = 0
+        #: In-memory font bytes of the current call, by their bytes key.
+        self._pending: Dict[bytes, bytes] = {}
+        self._last_bytes: Tuple[Optional[bytes], str] = (None, "")
+        self.font_binds = 0
+        self.font_changes = 0
+        self.font_hits = 0
+        self.font_bytes_bound = 0
 
     def close(self) -> None:
         self.inst.close()
+        self._watch.clear()
+
+    @property
+    def facts(self) -> EngineFacts:
+        return self.inst.facts
 
     # -- fonts ---------------------------------------------------------------------------------
 
@@ -102,164 +193,207 @@ class Renderer:
             return path
         real = os.path.realpath(os.path.join(base, path))
         if real != base and not real.startswith(base.rstrip(os.sep) + os.sep):
-            raise FontNotFoundError(
-                f"font path {path!r} resolves outside base_dir {base!r}", "font_not_found", font_path=path
-            )
+            raise HostFailure("font_not_found", f"font path {path!r} resolves outside base_dir {base!r}")
         return real
 
-    def font_handle(self, path: str, job_id: Optional[str] = None) -> int:
-        """Register (once) the font file at ``path``; raise HaforuError on failure."""
-        try:
-            return self._font_handle(path)
-        except HaforuError as exc:
-            if job_id is not None:
-                exc.args = (f"job {job_id!r}: {exc}",)
-                exc.job_id = job_id
-            raise
+    def _provide(self, key_kind: int, key: bytes) -> None:
+        """Answer a *needs font*: read the file named by ``key`` and bind it (or the pending
+        in-memory bytes of that key). Raises HostFailure or Trapped."""
+        if key_kind != KEY_PATH:
+            raise HostFailure("internal", "the engine asked for a font by name, which this host does not serve")
+        data = self._pending.get(key)
+        if data is not None:
+            self.inst.font_bind(KEY_PATH, key, data)
+        else:
+            path = key.decode("utf-8", "surrogateescape")
+            real = self.resolve_path(path)
+            data, stamp = read_font_file(real, self.facts.max_font_bytes, path)
+            self.inst.font_bind(KEY_PATH, key, data)
+            self._watch[key] = (real, stamp)
+            self._watch.move_to_end(key)
+            while len(self._watch) > self.inst.max_fonts:  # the engine evicted one of them too
+                old, _ = self._watch.popitem(last=False)
+                self.inst.font_forget(KEY_PATH, old)
+        self.font_binds += 1
+        self.font_bytes_bound += len(data)
 
-    def _font_handle(self, path: str) -> int:
-        real = self.resolve_path(path)
-        try:
-            return self.inst.font_for_path(real)
-        except IsADirectoryError:
-            raise FontNotFoundError(f"font path {path!r} is a directory", "font_not_found", font_path=path) from None
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            raise FontNotFoundError(
-                f"font file {path!r} cannot be read: {reason}", "font_not_found", font_path=path
-            ) from None
-        except Trapped as t:
-            self._after_trap(t)
-            raise error_for_kind(t.kind, f"font {path!r}: {t.message}", font_path=path) from None
+    def _check_fonts(self, key: Optional[bytes] = None) -> None:
+        """Forget bound files that changed (size, mtime, inode) or went away: ``key`` alone, or
+        up to ``_STAMP_CHECKS_PER_JOB`` of the watched files, round robin."""
+        watch = self._watch
+        if not watch:
+            return
+        if key is not None:
+            keys = [key] if key in watch else []
+        elif len(watch) <= _STAMP_CHECKS_PER_JOB:
+            keys = list(watch)
+        else:
+            all_keys = list(watch)
+            at = self._watch_at % len(all_keys)
+            keys = (all_keys[at:] + all_keys[:at])[:_STAMP_CHECKS_PER_JOB]
+            self._watch_at = at + _STAMP_CHECKS_PER_JOB
+        for k in keys:
+            real, stamp = watch[k]
+            try:
+                now: Optional[Stamp] = _stamp(os.stat(real))
+            except OSError:
+                now = None
+            if now != stamp:
+                del watch[k]
+                self.font_changes += 1
+                try:
+                    self.inst.font_forget(KEY_PATH, k)
+                except Trapped as t:
+                    self._after_trap(t)
+                    return
 
-    def bytes_handle(self, data: bytes) -> int:
-        try:
-            return self.inst.font_for_bytes(data)
-        except Trapped as t:
-            self._after_trap(t)
-            raise error_for_kind(t.kind, f"font bytes: {t.message}") from None
+    def bytes_key(self, data: bytes) -> str:
+        """The ``font.path`` under which in-memory font bytes are bound (by content), and make
+        them the answer to the engine's *needs font* for it during this call."""
+        last, key = self._last_bytes
+        if last is not data:
+            key = BYTES_KEY_PREFIX + hashlib.sha256(data).hexdigest()
+            self._last_bytes = (data, key)
+        self._pending = {key.encode("ascii"): bytes(data)}
+        return key
 
     def _after_trap(self, t: Trapped) -> None:
         if t.fatal:
             self.inst.rebuild()
-
-    # -- JSON jobs -----------------------------------------------------------------------------
-
-    def render_json(self, job: Union[str, bytes], line_no: int = 0) -> str:
-        """Run one job (JSON text); always returns one result JSON (errors included)."""
-        t0 = _perf()
-        job_bytes = job.encode("utf-8") if isinstance(job, str) else bytes(job)
-        job_id = f"line-{line_no}" if line_no else "job"
-        handle = 0
-        mem_hint = 0
-        image = False
-        try:
-            obj: Any = json.loads(job_bytes)
-        except ValueError:
-            obj = None  # the engine reports it as bad_json
-        if isinstance(obj, dict):
-            jid = obj.get("id")
-            if isinstance(jid, str) and jid:
-                job_id = jid
-            rendering = obj.get("rendering")
-            if isinstance(rendering, dict):
-                image = rendering.get("format") in _IMAGE_FORMATS
-                w, h = rendering.get("width"), rendering.get("height")
-                if isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0:
-                    mem_hint = w * h
-            font = obj.get("font")
-            if isinstance(font, dict) and "data" not in font and "handle" not in font:
-                path = font.get("path")
-                if isinstance(path, str) and path:
-                    try:
-                        handle = self.font_handle(path, job_id)
-                    except HaforuError as exc:
-                        return error_result(job_id, exc.kind, str(exc), t0)
-        try:
-            if image:
-                return self._render_image_json(job_bytes, line_no, handle, mem_hint, t0)
-            _, out, _, _, _ = self.inst.run(job_bytes, line_no, handle, 0, mem_hint)
-        except Trapped as t:
-            self._after_trap(t)
-            return error_result(job_id, t.kind, f"job {job_id!r}: {self._trap_text(t)}", t0)
-        return with_timing(out, t0)
-
-    def _render_image_json(self, job: bytes, line_no: int, handle: int, mem_hint: int, t0: float) -> str:
-        """Image formats: the engine leaves the bytes out of band; they are base64-encoded here
-        straight from linear memory (C speed, GIL released where possible, see _b64) and
-        ``"data"`` is put where the engine puts it (after ``"encoding":"base64",``), so the text
-        is byte-identical to the engine's inline output, only faster."""
-        status, out, data_ptr, data_len, base = self.inst.run(job, line_no, handle, FLAG_DATA_OUT_OF_BAND, mem_hint)
-        if status or not data_len:
-            return with_timing(out, t0)
-        at = out.find(_RENDERING_KEY)
-        if at < 0:  # pragma: no cover - the engine always writes a rendering object here
-            raise Trapped("internal", "image result without a rendering object", fatal=False)
-        enc = out.find(_ENCODING_KEY, at)
-        cut = enc + len(_ENCODING_KEY) if enc >= 0 else at + len(_RENDERING_KEY)
-        head = out[:cut] + b'"data":"'
-        m = 4 * ((data_len + 2) // 3)
-        buf = bytearray(len(head) + m + 1)
-        buf[: len(head)] = head
-        encode_into(buf, len(head), base + data_ptr, data_len)
-        total_ms = (_perf() - t0) * 1000.0
-        buf[len(head) + m:] = b'",' + out[cut:-1] + b',"timing":{"total_ms":%.4f}}' % total_ms
-        return buf.decode("utf-8")
+            self._watch.clear()
 
     def _trap_text(self, t: Trapped) -> str:
         if t.fatal:
             return f"{t.message} (the engine instance was rebuilt)"
         return t.message
 
+    # -- one job -------------------------------------------------------------------------------
+
+    def _execute(self, job: Optional[bytes], line_no: int, flags: int) -> Tuple[Descriptor, bytes, int, bool]:
+        """Run one job, answering *needs font*; every failure the host sees (an unreadable font,
+        a trap, a job over the size limit: ``job=None``) becomes the engine's error result.
+        Returns (descriptor, JSON, memory base, whether a font had to be bound)."""
+        limit = self.facts.max_job_bytes
+        if job is None or len(job) > limit:
+            return self._fail(None, line_no, "limit_exceeded", f"the job is longer than the limit of {limit} bytes"
+                              ) + (False,)
+        bound = False
+        try:
+            for _ in range(3):
+                d, out, base = self.inst.run(job, line_no, 0, flags)
+                if d.status != STATUS_NEEDS_FONT:
+                    return d, out, base, bound
+                key = _string_at(base + d.data_ptr, d.data_len)
+                try:
+                    self._provide(d.kind, key)
+                except HostFailure as f:
+                    return self._fail(job, line_no, f.kind, f.reason) + (bound,)
+                bound = True
+            return self._fail(job, line_no, "internal", "the engine asked again for a font it was given") + (bound,)
+        except Trapped as t:
+            self._after_trap(t)
+            return self._fail(job, line_no, t.kind, self._trap_text(t)) + (bound,)
+        finally:
+            self._pending = {}
+
+    def _fail(self, job: Optional[bytes], line_no: int, kind: str, reason: str) -> Tuple[Descriptor, bytes, int]:
+        """``haforu_result_error`` for a host-side failure (a second try without the job text,
+        e.g. when the job cannot be copied in, gives the ``line-N`` id)."""
+        for attempt in (job, None):
+            try:
+                d, out = self.inst.result_error(attempt, line_no, kind, reason)
+                return d, out, 0
+            except Trapped as t:
+                self._after_trap(t)
+                if attempt is None:
+                    raise error_for_kind(t.kind, f"{reason}; and the engine could not report it: {t.message}") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _timed(self, out: bytes, t0: float) -> bytes:
+        """The current result with the host-measured ``timing`` (``haforu_result_timing``)."""
+        try:
+            return self.inst.result_timing((_perf() - t0) * 1000.0)[1]
+        except Trapped as t:
+            self._after_trap(t)
+            return out
+
+    # -- JSON jobs -----------------------------------------------------------------------------
+
+    def render_json(self, job: Union[str, bytes, TooLong], line_no: int = 0) -> str:
+        """Run one job (JSON text, any bytes); always returns one result JSON (errors included).
+        Image bytes come out of band and are base64-encoded here straight from linear memory
+        (C speed, GIL released where possible, see _b64) into the place the engine reports
+        (``SPLICE_DATA``): the text is the engine's inline output byte for byte."""
+        t0 = _perf()
+        job_bytes: Optional[bytes]
+        if isinstance(job, TooLong):
+            job_bytes = None
+        elif isinstance(job, str):
+            # A str longer than the limit in characters is longer in bytes: never encode it.
+            job_bytes = None if len(job) > self.facts.max_job_bytes else job.encode("utf-8", "surrogatepass")
+        else:
+            job_bytes = job
+        self._check_fonts()
+        d, out, base, _ = self._execute(job_bytes, line_no, SPLICE_DATA)
+        n = d.data_len
+        if d.status != STATUS_OK or not n:
+            return self._timed(out, t0).decode("utf-8")
+        s = d.splice_at
+        m = 4 * ((n + 2) // 3)
+        buf = bytearray(s + m + 1)
+        buf[:s] = out[:s]
+        encode_into(buf, s, base + d.data_ptr, n)
+        timed = self._timed(out, t0)
+        buf[s + m:] = timed[s:]
+        return buf.decode("utf-8")
+
     # -- native calls --------------------------------------------------------------------------
 
-    def run_native(self, job: bytes, handle: int, job_id: str, font_path: Optional[str],
-                   mem_hint: int = 0) -> Dict[str, Any]:
-        """Run a job built by the host; return the parsed result or raise the matching error."""
-        try:
-            status, out, _, _, _ = self.inst.run(job, 0, handle, 0, mem_hint)
-        except Trapped as t:
-            self._after_trap(t)
-            raise error_for_kind(t.kind, f"job {job_id!r}: {self._trap_text(t)}", job_id=job_id, font_path=font_path) from None
+    def run_native(self, job: bytes, job_id: str, font_path: Optional[str], flags: int = 0
+                   ) -> Tuple[Dict[str, Any], Descriptor, int]:
+        """Run a job built by the host: (parsed result, descriptor, memory base); an error
+        result raises the matching HaforuError."""
+        if font_path is not None:
+            self._check_fonts(font_path.encode("utf-8", "surrogateescape"))
+        d, out, base, bound = self._execute(job, 0, flags)
         result: Dict[str, Any] = json.loads(out)
-        if status:
+        if d.status:
             raise self._error_from(result, job_id, font_path)
-        return result
+        if not bound:
+            self.font_hits += 1
+        return result, d, base
 
     def render_pixels(
-        self, job: bytes, handle: int, width: int, height: int, job_id: str, font_path: Optional[str]
+        self, job: bytes, width: int, height: int, job_id: str, font_path: Optional[str]
     ) -> "npt.NDArray[np.uint8]":
         """Run a ``raw`` job with out-of-band data; copy the pixels once into a new (H, W) array."""
-        try:
-            status, out, data_ptr, data_len, base = self.inst.run(
-                job, 0, handle, FLAG_DATA_OUT_OF_BAND, width * height)
-        except Trapped as t:
-            self._after_trap(t)
-            raise error_for_kind(t.kind, f"job {job_id!r}: {self._trap_text(t)}", job_id=job_id, font_path=font_path) from None
-        if status:
-            raise self._error_from(json.loads(out), job_id, font_path)
+        _, d, base = self.run_native(job, job_id, font_path, DATA_OUT_OF_BAND)
         n = width * height
-        if data_len != n or (n and not data_ptr):
+        if d.data_len != n or (n and not d.data_ptr):
             raise RenderError(
-                f"job {job_id!r}: the engine returned {data_len} pixel bytes for a {width}x{height} canvas",
+                f"job {job_id!r}: the engine returned {d.data_len} pixel bytes for a {width}x{height} canvas",
                 "internal", job_id=job_id, font_path=font_path,
             )
         np_ = _np if _np is not None else _numpy()
         arr: "npt.NDArray[np.uint8]" = np_.empty((height, width), dtype=np_.uint8)
         if n:
             # One copy, straight from linear memory into the array's buffer.
-            _memmove(arr.ctypes.data, base + data_ptr, n)
+            _memmove(arr.ctypes.data, base + d.data_ptr, n)
         return arr
+
+    def run_sweep(self, job: bytes, job_id: str, font_path: Optional[str]) -> Tuple[Dict[str, Any], int, int]:
+        """Run a sweep job with the point images out of band: (result, data address, data
+        length); a job-level error raises. Copy the data before the next engine call."""
+        result, d, base = self.run_native(job, job_id, font_path, POINTS_OUT_OF_BAND)
+        return result, base + d.data_ptr, d.data_len
 
     @staticmethod
     def _error_from(result: Dict[str, Any], job_id: str, font_path: Optional[str]) -> HaforuError:
         kind = str(result.get("error_kind") or "internal")
         message = str(result.get("error") or "unknown error")
-        if job_id not in message:
-            message = f"job {job_id!r}: {message}"
         if font_path is not None and font_path not in message:
             message = f"{message} (font {font_path!r})"
-        return error_for_kind(kind, message, job_id=job_id, font_path=font_path)
+        return error_for_kind(kind, message, job_id=str(result.get("id") or job_id), font_path=font_path)
 
     # -- matching: images, image operations, sweeps, font info ------------------------------
 
@@ -310,21 +444,29 @@ class Renderer:
         except (TypeError, ValueError) as exc:
             raise InvalidJobError(f"{what}: {exc}", "bad_job") from None
         try:
-            status, out, data_ptr, data_len, base = self.inst.image_op(req)
+            d, out, base = self.inst.image_op(req)
         except Trapped as t:
             raise self._trap_error(t, what) from None
-        if status:
+        if d.status:
             raise self._engine_error(out, what)
-        return out, base + data_ptr, data_len
+        return out, base + d.data_ptr, d.data_len
 
-    def font_info(self, handle: int, face_index: int, what: str, font_path: Optional[str]) -> Dict[str, Any]:
-        info: Dict[str, Any] = json.loads(self.font_info_text(handle, face_index, what, font_path))
-        return info
-
-    def font_info_text(self, handle: int, face_index: int, what: str, font_path: Optional[str]) -> bytes:
-        """The engine's ``haforu_font_info`` JSON text; an error result raises."""
+    def font_info_text(self, font: Union[str, bytes], face_index: int, what: str) -> bytes:
+        """The engine's ``haforu_font_info`` JSON text for a font file (path) or font bytes,
+        registered for this call only; an error result raises."""
+        font_path: Optional[str] = None
         try:
+            if isinstance(font, str):
+                font_path = font
+                data, _ = read_font_file(self.resolve_path(font), self.facts.max_font_bytes, font)
+            else:
+                data = font
+        except HostFailure as f:
+            raise error_for_kind(f.kind, f"{what}: {f.reason}", font_path=font_path) from None
+        try:
+            handle = self.inst.font_register(data)
             status, out = self.inst.font_info(handle, face_index)
+            self.inst.font_drop(handle)  # (after a trap the rebuilt instance has forgotten it)
         except Trapped as t:
             raise self._trap_error(t, what, font_path) from None
         if status:
@@ -333,20 +475,6 @@ class Renderer:
                 err.args = (f"{err} (font {font_path!r})",)
             raise err
         return out
-
-    def run_sweep(self, job: bytes, handle: int, job_id: str, font_path: Optional[str],
-                  mem_hint: int) -> Tuple[Dict[str, Any], int, int]:
-        """Run a sweep job with the point images out of band: (result, data address, data
-        length); a job-level error raises. Copy the data before the next engine call."""
-        try:
-            status, out, data_ptr, data_len, base = self.inst.run(job, 0, handle, FLAG_POINTS_OUT_OF_BAND, mem_hint)
-        except Trapped as t:
-            self._after_trap(t)
-            raise error_for_kind(t.kind, f"job {job_id!r}: {self._trap_text(t)}", job_id=job_id, font_path=font_path) from None
-        result: Dict[str, Any] = json.loads(out)
-        if status:
-            raise self._error_from(result, job_id, font_path)
-        return result, base + data_ptr, data_len
 
     # -- misc ----------------------------------------------------------------------------------
 
@@ -358,16 +486,32 @@ class Renderer:
             raise error_for_kind(t.kind, self._trap_text(t)) from None
         return info
 
-    def stats(self) -> Dict[str, Any]:
+    def stats(self, engine_cache: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        """The host's counters plus the engine's bound-font figures (``cache.bound_fonts`` of
+        ``haforu_info``, passed in when the caller has it)."""
         inst = self.inst
+        if engine_cache is None:
+            engine_cache = self.info().get("cache", {})
+        bound = engine_cache.get("bound_fonts") if isinstance(engine_cache, dict) else None
+        if isinstance(bound, dict):
+            entries = int(bound.get("entries", bound.get("fonts", 0)) or 0)
+            font_bytes = bound.get("bytes")
+            hits = bound.get("hits")
+            evictions = bound.get("evictions")
+        else:
+            entries = int(bound or 0)
+            font_bytes = hits = evictions = None
+        if evictions is None:
+            evictions = max(0, self.font_binds - self.font_changes - entries)
         return {
-            "fonts_registered": len(inst.fonts),
-            "font_bytes": inst.font_bytes_registered(),
+            "fonts_registered": entries,
+            "font_bytes": int(font_bytes) if font_bytes is not None else None,
             "max_fonts": inst.max_fonts,
             "max_glyphs": inst.max_glyphs,
-            "font_hits": inst.font_hits,
-            "font_misses": inst.font_misses,
-            "font_evictions": inst.font_evictions,
+            "font_hits": int(hits) if hits is not None else self.font_hits,
+            "font_misses": self.font_binds,
+            "font_evictions": int(evictions),
+            "font_changes": self.font_changes,
             "traps": inst.traps,
             "instance_rebuilds": inst.rebuilds,
             "wasm_memory_bytes": inst.memory_size(),
@@ -381,3 +525,13 @@ class Renderer:
         except Trapped as t:
             self._after_trap(t)
             raise error_for_kind(t.kind, f"splitting the job list: {self._trap_text(t)}") from None
+
+    def envelope_probe(self, first_line: bytes) -> int:
+        """``haforu_envelope_probe`` of an input's first line: 0 JSONL, 1 read it whole."""
+        if len(first_line) > self.facts.max_job_bytes:
+            return 0  # no envelope can be that long: JSONL, and the line an over-long job
+        try:
+            return self.inst.envelope_probe(first_line)
+        except Trapped as t:
+            self._after_trap(t)
+            raise error_for_kind(t.kind, f"reading the job list: {self._trap_text(t)}") from None

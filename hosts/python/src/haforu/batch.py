@@ -9,9 +9,9 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from ._envelope import AnyJobIter, JobSource, parse_jobs
 from ._instance import check_max_fonts, check_max_glyphs
-from ._renderer import Renderer
+from ._renderer import Renderer, TooLong
 
-__all__ = ["process_jobs", "start_jobs", "default_workers"]
+__all__ = ["process_jobs", "start_jobs", "run_numbered", "default_workers"]
 
 #: Jobs handed to a worker thread at a time: amortises queue hand-offs (~5 µs each).
 _CHUNK = 16
@@ -83,6 +83,16 @@ def start_jobs(
     return count, _start(count, jobs, workers, opts)
 
 
+def run_numbered(jobs: List[Tuple[int, Union[str, bytes, TooLong]]], *, workers: int = 1,
+                 **options: Any) -> Iterator[str]:
+    """Run already split jobs ``(line_no, job)`` (the keyword options of :func:`process_jobs`)."""
+    opts = _options(options.pop("max_fonts", 512), options.pop("max_glyphs", None), options.pop("timeout_ms", None),
+                    options.pop("memory_limit_mb", None), options.pop("base_dir", None))
+    if options:
+        raise TypeError(f"run_numbered() got unexpected options {sorted(options)}")
+    return _start(len(jobs), iter(jobs), workers, opts)
+
+
 def _options(max_fonts: Optional[int], max_glyphs: Optional[int], timeout_ms: Optional[int],
              memory_limit_mb: Optional[int], base_dir: Union[str, "os.PathLike[str]", None]) -> Dict[str, Any]:
     return dict(
@@ -124,7 +134,8 @@ _DONE = object()
 
 
 def _run_threads(first: Renderer, jobs: AnyJobIter, n: int, opts: Dict[str, Any]) -> Iterator[str]:
-    in_q: "queue.Queue[Optional[List[Tuple[int, Union[str, bytes]]]]]" = queue.Queue(maxsize=n * _IN_FLIGHT_PER_WORKER)
+    in_q: "queue.Queue[Optional[List[Tuple[int, Union[str, bytes, TooLong]]]]]" = queue.Queue(
+        maxsize=n * _IN_FLIGHT_PER_WORKER)
     out_q: "queue.Queue[object]" = queue.Queue(maxsize=n * _IN_FLIGHT_PER_WORKER)
     stop = threading.Event()
 
@@ -169,7 +180,7 @@ def _run_threads(first: Renderer, jobs: AnyJobIter, n: int, opts: Dict[str, Any]
 
     def feeder() -> None:
         try:
-            chunk: List[Tuple[int, Union[str, bytes]]] = []
+            chunk: List[Tuple[int, Union[str, bytes, TooLong]]] = []
             for item in jobs:
                 chunk.append(item)
                 if len(chunk) >= _CHUNK:

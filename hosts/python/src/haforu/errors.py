@@ -28,6 +28,8 @@ class HaforuError(RuntimeError):
     kind: str
     job_id: Optional[str]
     font_path: Optional[str]
+    #: The engine's error result (JSON text) this error was made from, when there is one.
+    result: Optional[str] = None
 
     def __init__(
         self,

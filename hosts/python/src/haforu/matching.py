@@ -48,13 +48,9 @@ __all__ = [
     "font_info",
     "compare_json",
     "font_info_json",
-    "MAX_SWEEP_POINTS",
     "SWEEP_FORMATS",
 ]
 
-#: Points one sweep may have (the engine's ``MAX_SWEEP_POINTS``, src/limits.rs). Checked by the
-#: host too, because ``workers > 1`` splits a sweep into several engine jobs.
-MAX_SWEEP_POINTS = 4096
 #: ``format`` values of :meth:`StreamingSession.sweep`.
 SWEEP_FORMATS = ("metrics", "raw", "pgm", "png", "glyphs")
 
@@ -294,13 +290,10 @@ def font_info_text_on(r: Renderer, font: object, face_index: object, what: str =
     if not isinstance(face_index, int) or isinstance(face_index, bool) or not 0 <= face_index < 1 << 31:
         raise InvalidJobError(f"{what}: face_index must be an int >= 0, not {face_index!r}", "bad_job")
     if isinstance(font, (bytes, bytearray, memoryview)):
-        handle, path = r.bytes_handle(bytes(font)), None
-    elif isinstance(font, (str, os.PathLike)):
-        path = os.fspath(font)
-        handle = r.font_handle(path)
-    else:
-        raise TypeError(f"{what}() takes a font path or the font's bytes, not {type(font).__name__}")
-    return r.font_info_text(handle, face_index, what, path)
+        return r.font_info_text(bytes(font), face_index, what)
+    if isinstance(font, (str, os.PathLike)):
+        return r.font_info_text(os.fspath(font), face_index, what)
+    raise TypeError(f"{what}() takes a font path or the font's bytes, not {type(font).__name__}")
 
 
 def compare_text_on(r: Renderer, a: object, b: object, method: object, what: str = "compare") -> bytes:
@@ -356,20 +349,18 @@ def sweep_on(
     width: int,
     height: int,
     font_path: Optional[str],
-    font_bytes: Optional[bytes],
     job_id: str = "sweep",
 ) -> List[SweepPoint]:
-    """Run one sweep job (``coords`` ≤ MAX_SWEEP_POINTS) on ``r``. ``build_job(handle, extra)``
-    builds the job JSON with the extra top-level keys."""
+    """Run one sweep job (``coords`` within the engine's ``max_sweep_points``) on ``r``.
+    ``build_job(r, extra)`` builds the job JSON with the extra top-level keys."""
     from .session import Metrics
 
-    handle = r.font_handle(font_path, job_id) if font_path is not None else r.bytes_handle(font_bytes or b"")
     with _registered(r, (target,) if target is not None else (), "sweep target") as handles:
         extra: Dict[str, Any] = {"sweep": _points_json(coords)}
         if handles:
             extra["compare"] = {"target": handles[0][0], "method": method}
-        job = build_job(handle, extra)
-        result, addr, n = r.run_sweep(job, handle, job_id, font_path, width * height)
+        job = build_job(r, extra)
+        result, addr, n = r.run_sweep(job, job_id, font_path)
         np_ = _np() if fmt in ("raw", "pgm") else None
         points: List[SweepPoint] = []
         for p in result.get("points", ()):
@@ -391,11 +382,11 @@ def sweep_on(
             if rend is not None:
                 off, length = int(rend["data_offset"]), int(rend["data_length"])
                 if off < 0 or length < 0 or off + length > n:
-                    raise RenderError(f"job {job_id!r}: a sweep point's image lies outside the engine's data",
+                    raise RenderError(f"job `{job_id}`: a sweep point's image lies outside the engine's data",
                                       "internal", job_id=job_id, font_path=font_path)
                 if fmt == "raw":
                     if length != width * height:
-                        raise RenderError(f"job {job_id!r}: the engine returned {length} pixel bytes for a "
+                        raise RenderError(f"job `{job_id}`: the engine returned {length} pixel bytes for a "
                                           f"{width}x{height} canvas", "internal", job_id=job_id, font_path=font_path)
                     assert np_ is not None
                     image = np_.empty((height, width), dtype=np_.uint8)

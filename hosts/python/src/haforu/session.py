@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
 from ._envelope import AnyJobIter, JobSource, job_text, parse_jobs
+from ._abi import ABI_VERSION
 from ._instance import check_max_fonts, check_max_glyphs
 from ._renderer import Renderer
 from ._runtime import default_font_path
@@ -181,12 +182,11 @@ class StreamingSession:
         path = _font_path(font_path, font_bytes, "render_to_numpy")
         with self._lock:
             r = self._r()
-            handle = r.font_handle(path, "render_to_numpy") if path is not None else r.bytes_handle(_req(font_bytes))
             job = _build_job(
-                "render_to_numpy", "raw", path, handle, text, size, width, height, variations, script,
-                direction, language, features, face_index, instance,
+                "render_to_numpy", "raw", _font_key(r, path, font_bytes), text, size, width, height, variations,
+                script, direction, language, features, face_index, instance,
             )
-            return r.render_pixels(job, handle, width, height, "render_to_numpy", path)
+            return r.render_pixels(job, width, height, "render_to_numpy", path)
 
     def metrics(
         self,
@@ -209,12 +209,11 @@ class StreamingSession:
         path = _font_path(font_path, font_bytes, "metrics")
         with self._lock:
             r = self._r()
-            handle = r.font_handle(path, "metrics") if path is not None else r.bytes_handle(_req(font_bytes))
             job = _build_job(
-                "metrics", "metrics", path, handle, text, size, width, height, variations, script,
+                "metrics", "metrics", _font_key(r, path, font_bytes), text, size, width, height, variations, script,
                 direction, language, features, face_index, instance,
             )
-            result = r.run_native(job, handle, "metrics", path, width * height)
+            result, _, _ = r.run_native(job, "metrics", path)
         m = result["metrics"]
         x, y, w, h = (int(v) for v in m["bbox"])
         return Metrics(density=float(m["density"]), beam=float(m["beam"]), bbox=(x, y, w, h))
@@ -290,32 +289,31 @@ class StreamingSession:
         :class:`~haforu.HaforuError`. ``workers > 1`` splits the points over that many engine
         instances running in parallel threads (kept by the session for later sweeps); the
         result is the same as with one."""
-        from .matching import (
-            MAX_SWEEP_POINTS, SWEEP_FORMATS, coords_list, run_parallel, split_evenly, sweep_on, target_source,
-        )
+        from .matching import SWEEP_FORMATS, coords_list, run_parallel, split_evenly, sweep_on, target_source
 
         job_id = "sweep"
         points = coords_list(coords)
         if format not in SWEEP_FORMATS:
-            raise InvalidJobError(f"job {job_id!r}: format {format!r} is not one of {', '.join(SWEEP_FORMATS)}",
+            raise InvalidJobError(f"job `{job_id}`: format {format!r} is not one of {', '.join(SWEEP_FORMATS)}",
                                   "bad_job", job_id=job_id)
-        if len(points) > MAX_SWEEP_POINTS:
-            raise InvalidJobError(f"job {job_id!r}: sweep has {len(points)} points; the limit is {MAX_SWEEP_POINTS}",
+        max_points = self._r().facts.max_sweep_points  # split over workers: checked here too
+        if len(points) > max_points:
+            raise InvalidJobError(f"job `{job_id}`: sweep has {len(points)} points; the limit is {max_points}",
                                   "limit_exceeded", job_id=job_id)
         if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
             raise ValueError("workers must be an int of at least 1")
         if not isinstance(method, str):
-            raise InvalidJobError(f"job {job_id!r}: method must be \"center\" or \"corner\", not {method!r}",
+            raise InvalidJobError(f"job `{job_id}`: method must be \"center\" or \"corner\", not {method!r}",
                                   "bad_job", job_id=job_id)
         path = _font_path(font_path, font_bytes, job_id)
         src = target_source(target)
 
-        def build(handle: int, extra: Mapping[str, Any]) -> bytes:
-            return _build_job(job_id, format, path, handle, text, size, width, height, variations, script,
-                              direction, language, features, face_index, instance, extra)
+        def build(r: Renderer, extra: Mapping[str, Any]) -> bytes:
+            return _build_job(job_id, format, _font_key(r, path, font_bytes), text, size, width, height, variations,
+                              script, direction, language, features, face_index, instance, extra)
 
         def run(r: Renderer, chunk: Sequence[object]) -> "List[SweepPoint]":
-            return sweep_on(r, build, chunk, src, method, format, width, height, path, font_bytes, job_id)
+            return sweep_on(r, build, chunk, src, method, format, width, height, path, job_id)
 
         k = max(1, min(workers, len(points)))
         with self._lock:
@@ -352,21 +350,22 @@ class StreamingSession:
         return True
 
     def ping(self) -> bool:
-        """True if the engine instance answers (and speaks the expected ABI)."""
+        """True if the engine instance answers (and speaks the ABI this package needs)."""
         with self._lock:
-            return self._r().inst.abi_version() == 1
+            return self._r().inst.abi_version() == ABI_VERSION
 
     def cache_stats(self) -> Dict[str, Any]:
         """Cache counters. The haforu 2.x keys: ``capacity``/``font_capacity`` (fonts kept
-        registered), ``entries``/``font_entries`` (fonts registered now), ``glyph_capacity`` (the
-        engine's glyph coverage cache capacity in glyphs; 0 = off, None = no count cap),
-        ``glyph_entries`` and ``glyph_hits``. Also the host's font cache counters
-        (``fonts_registered``, ``font_hits``...) and ``engine``, the engine's own ``cache``
-        report from ``haforu_info``."""
+        bound in the engine), ``entries``/``font_entries`` (fonts bound now), ``glyph_capacity``
+        (the engine's glyph coverage cache capacity in glyphs; 0 = off, None = no count cap),
+        ``glyph_entries`` and ``glyph_hits``. Also the font counters (``fonts_registered``,
+        ``font_hits``, ``font_misses`` = files read and bound, ``font_evictions``,
+        ``font_changes`` = files forgotten because they changed) and ``engine``, the engine's
+        own ``cache`` report from ``haforu_info``."""
         with self._lock:
             r = self._r()
-            stats = r.stats()
             engine: Dict[str, Any] = r.info().get("cache", {})
+            stats = r.stats(engine)
         glyphs: Dict[str, Any] = engine.get("glyphs", {}) if isinstance(engine.get("glyphs"), dict) else {}
         capacity = glyphs.get("capacity", stats["max_glyphs"])
         compat: Dict[str, Any] = {
@@ -384,7 +383,7 @@ class StreamingSession:
 
     def set_cache_size(self, cache_size: int) -> None:
         """Resize the font cache (the haforu 2.x name): at most ``cache_size`` fonts stay
-        registered; the least recently used beyond it are dropped from the engine now."""
+        bound in the engine; the least recently used beyond it are dropped now."""
         n = check_max_fonts(cache_size, "cache_size")
         with self._lock:
             self._r().inst.set_max_fonts(n)
@@ -415,9 +414,13 @@ class StreamingSession:
             self._r().inst.cache_clear()
 
 
-def _req(font_bytes: Optional[bytes]) -> bytes:
+def _font_key(r: Renderer, path: Optional[str], font_bytes: Optional[bytes]) -> str:
+    """``font.path`` of a keyword call's job: the file, or the key in-memory bytes are bound
+    under (the engine asks for them once, then keeps them like a file)."""
+    if path is not None:
+        return path
     assert font_bytes is not None
-    return font_bytes
+    return r.bytes_key(font_bytes)
 
 
 def _font_path(font_path: Optional[PathLike], font_bytes: Optional[bytes], job_id: str) -> Optional[str]:
@@ -435,8 +438,7 @@ def _font_path(font_path: Optional[PathLike], font_bytes: Optional[bytes], job_i
 def _build_job(
     job_id: str,
     fmt: str,
-    path: Optional[str],
-    handle: int,
+    path: str,
     text: str,
     size: float,
     width: int,
@@ -450,17 +452,13 @@ def _build_job(
     instance: Optional[str],
     extra: Optional[Mapping[str, Any]] = None,
 ) -> bytes:
-    """The SPEC job for a keyword call, as compact JSON bytes. The font is named by its path (the
-    engine echoes it) or, for in-memory bytes, by its handle. ``extra``: more top-level keys
+    """The SPEC job for a keyword call, as compact JSON bytes (built here, never parsed). The
+    font is named by its path (or the key of in-memory bytes). ``extra``: more top-level keys
     (``sweep``, ``compare``)."""
     for name, value in (("width", width), ("height", height)):
         if not isinstance(value, int) or isinstance(value, bool):
-            raise InvalidJobError(f"job {job_id!r}: {name} must be an int", "bad_job", job_id=job_id, font_path=path)
-    font: Dict[str, Any] = {"size": size}
-    if path is not None:
-        font["path"] = path
-    else:
-        font["handle"] = handle
+            raise InvalidJobError(f"job `{job_id}`: {name} must be an int", "bad_job", job_id=job_id, font_path=path)
+    font: Dict[str, Any] = {"size": size, "path": path}
     if face_index:
         font["face_index"] = face_index
     if instance is not None:
@@ -487,5 +485,5 @@ def _build_job(
     try:
         encoded = json.dumps(job, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise InvalidJobError(f"job {job_id!r}: {exc}", "bad_job", job_id=job_id, font_path=path) from None
+        raise InvalidJobError(f"job `{job_id}`: {exc}", "bad_job", job_id=job_id, font_path=path) from None
     return encoded.encode("utf-8")
