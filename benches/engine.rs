@@ -35,7 +35,7 @@ impl Native {
         };
         let out = &mut self.out;
         self.engine.run_json_into(text, 0, Some(h), true, out);
-        assert!(out.ok, "{}", String::from_utf8_lossy(&out.json));
+        assert!(out.is_ok(), "{}", String::from_utf8_lossy(&out.json));
         out.data.len() + out.json.len()
     }
 }

@@ -57,6 +57,24 @@ pub fn split(input: &[u8]) -> Result<Vec<JobText>, Error> {
     Ok(jobs)
 }
 
+/// How a host that streams should read an input, judged from its first line: `false` it is
+/// JSONL (run each line as it arrives; this line is a job, or a `bad_json` line), `true` it opens
+/// a batch object or a JSON text spanning lines (read the whole input and [`split`] it).
+pub fn needs_whole_input(first_line: &[u8]) -> bool {
+    let text = match std::str::from_utf8(first_line) {
+        Ok(t) => t.trim(),
+        Err(_) => return false,
+    };
+    if !text.starts_with('{') {
+        return false;
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(obj)) => obj.contains_key("jobs") || obj.contains_key("version"),
+        Ok(_) => false,
+        Err(e) => e.is_eof(),
+    }
+}
+
 fn split_batch_object(obj: &serde_json::Map<String, Value>) -> Result<Vec<JobText>, Error> {
     match obj.get("version") {
         Some(Value::String(v)) if v == "1.0" => {}
@@ -92,6 +110,17 @@ fn split_batch_object(obj: &serde_json::Map<String, Value>) -> Result<Vec<JobTex
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn probe_tells_jsonl_from_a_whole_input() {
+        assert!(!needs_whole_input(b"{\"id\":\"a\"}"));
+        assert!(!needs_whole_input(b"  not json"));
+        assert!(!needs_whole_input(b"\xff{"));
+        assert!(!needs_whole_input(b"{\"id\": nope}"));
+        assert!(needs_whole_input(b"{\"version\":\"1.0\",\"jobs\":[]}"));
+        assert!(needs_whole_input(b"{"));
+        assert!(needs_whole_input(b"  {\"version\": \"1.0\","));
+    }
 
     #[test]
     fn batch_object() {

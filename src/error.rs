@@ -19,11 +19,13 @@ pub enum ErrorKind {
     ResourceLimit,
     /// A bug in haforu: a trap or an impossible state.
     Internal,
+    /// A host's queue is full, or a deadline passed while the job waited; set by hosts.
+    Overloaded,
 }
 
 impl ErrorKind {
     /// Every kind, in documentation order.
-    pub const ALL: [ErrorKind; 7] = [
+    pub const ALL: [ErrorKind; 8] = [
         ErrorKind::BadJson,
         ErrorKind::BadJob,
         ErrorKind::FontNotFound,
@@ -31,7 +33,18 @@ impl ErrorKind {
         ErrorKind::LimitExceeded,
         ErrorKind::ResourceLimit,
         ErrorKind::Internal,
+        ErrorKind::Overloaded,
     ];
+
+    /// The ABI code: the 1-based position in [`ALL`](Self::ALL) (`wasm/README.md`).
+    pub fn code(self) -> u32 {
+        Self::ALL.iter().position(|k| *k == self).expect("in ALL") as u32 + 1
+    }
+
+    /// The kind of an ABI code, if it is one.
+    pub fn from_code(code: u32) -> Option<ErrorKind> {
+        Self::ALL.get((code as usize).checked_sub(1)?).copied()
+    }
 
     /// The stable snake_case code.
     pub fn as_str(self) -> &'static str {
@@ -43,6 +56,7 @@ impl ErrorKind {
             ErrorKind::LimitExceeded => "limit_exceeded",
             ErrorKind::ResourceLimit => "resource_limit",
             ErrorKind::Internal => "internal",
+            ErrorKind::Overloaded => "overloaded",
         }
     }
 }

@@ -55,6 +55,7 @@ pub const KNOWN_KEYS: [(&str, &[&str]); 4] = [
         "font",
         &[
             "path",
+            "name",
             "data",
             "handle",
             "face_index",
@@ -93,6 +94,8 @@ pub enum FontSource {
     Data(Vec<u8>),
     /// A font registered with [`crate::Engine::register_font`].
     Handle(u32),
+    /// A font of the server's fonts directory, by file name (the host reads it).
+    Name(String),
     /// None in the JSON: the caller passes a handle beside the job (hosts do).
     Unspecified,
 }
@@ -356,6 +359,11 @@ fn parse_font(obj: &Map<String, Value>) -> Result<FontSpec, Error> {
             return Err(Error::bad_job("field `font.path` must not be empty"));
         }
         FontSource::Path(p.clone())
+    } else if let Some(n) = opt_str(obj, "font", "name")? {
+        if n.is_empty() {
+            return Err(Error::bad_job("field `font.name` must not be empty"));
+        }
+        FontSource::Name(n.to_string())
     } else {
         FontSource::Unspecified
     };

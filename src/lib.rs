@@ -8,11 +8,12 @@
 //! let job = br#"{"id":"hi","font":{"size":32},"text":{"content":"Hi"},
 //!               "rendering":{"format":"metrics","width":100,"height":40}}"#;
 //! let out = engine.run_json(job, 0, Some(font), false);
-//! assert!(out.ok, "{}", String::from_utf8_lossy(&out.json));
+//! assert!(out.is_ok(), "{}", String::from_utf8_lossy(&out.json));
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bindings;
 mod cache;
 pub mod compare;
 pub mod encode;
@@ -24,13 +25,15 @@ pub mod job;
 pub mod limits;
 mod raster;
 mod render;
-mod result;
+pub mod result;
 mod shape;
 
+pub use bindings::FontKeyKind;
 pub use cache::GlyphCacheStats;
 pub use error::{Error, ErrorKind};
 pub use job::{Format, Job};
 pub use render::{InkBox, Metrics};
+pub use result::{error_output, error_result, JobError, Output, Rendered, Status, SweepPoint};
 pub use shape::{parse_feature, serialize_glyphs, ShapedGlyph};
 
 use font::Fonts;
@@ -45,71 +48,6 @@ pub const DEFAULT_FONT: &[u8] = include_bytes!("default_font/Inter-VF-Latin.ttf"
 /// The engine version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// A rendered job, before serialisation.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rendered {
-    /// The job id.
-    pub id: String,
-    /// The output format.
-    pub format: Format,
-    /// Canvas width.
-    pub width: u32,
-    /// Canvas height.
-    pub height: u32,
-    /// The encoded image payload (`pgm`/`png`) or bare pixels (`raw`); empty otherwise.
-    pub data: Vec<u8>,
-    /// Tight ink box (image formats).
-    pub actual_bbox: [u32; 4],
-    /// Metrics (`metrics` format).
-    pub metrics: Option<Metrics>,
-    /// The glyph run (`glyphs` format).
-    pub glyphs: Option<Vec<ShapedGlyph>>,
-    /// `font.path` as given.
-    pub font_path: Option<String>,
-    /// Applied (clamped) axis coordinates, in axis order.
-    pub variations: Vec<(String, f32)>,
-    /// What was accepted but ignored or changed (SPEC §4); never changes the status.
-    pub warnings: Vec<String>,
-    /// The comparison with the job's `compare.target`.
-    pub compare: Option<compare::Comparison>,
-}
-
-/// One point of a sweep: its render, or the requested coordinates and why it failed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SweepPoint {
-    /// The point rendered. `data` of an image format holds the point's payload.
-    Done(Box<Rendered>),
-    /// The point failed; the others are unaffected.
-    Failed {
-        /// The coordinates as requested (empty when they could not be read).
-        requested: Vec<(String, f32)>,
-        /// What went wrong.
-        error: Error,
-    },
-}
-
-/// A job's failure: the error plus what is known about the job for the error result.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JobError {
-    /// The job id (or its `line-N` fallback).
-    pub id: String,
-    /// `font.path`, when it was read.
-    pub font_path: Option<String>,
-    /// What went wrong.
-    pub error: Error,
-}
-
-/// A serialised result: SPEC §2 JSON (without `timing`) and, optionally, out-of-band bytes.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Output {
-    /// The result JSON, one line, ending in `}`.
-    pub json: Vec<u8>,
-    /// The image payload when requested out of band.
-    pub data: Vec<u8>,
-    /// `true` when the job succeeded.
-    pub ok: bool,
-}
-
 /// How [`Engine::run_json_with`] returns image bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunOptions {
@@ -119,6 +57,13 @@ pub struct RunOptions {
     /// names its `data_offset`/`data_length`. Without it sweeps carry base64 inline, whatever
     /// `data_out_of_band` says (hosts that splice a single job's base64 stay correct).
     pub points_out_of_band: bool,
+    /// Like `data_out_of_band`, but the JSON keeps `"data":""` and [`Output::splice_at`] is
+    /// the offset between its quotes, where the host inserts the base64 text of the data.
+    pub splice_data: bool,
+    /// `font.handle` in the job is refused (handles are private to one engine instance).
+    pub no_handles: bool,
+    /// The server's rule: `font.path` is refused and `font.name` is a font the host provides.
+    pub named_fonts: bool,
 }
 
 /// Cache and registry counters.
@@ -130,12 +75,24 @@ pub struct CacheStats {
     pub instances: usize,
     /// The glyph coverage cache.
     pub glyphs: GlyphCacheStats,
+    /// Fonts bound to a path or name by the host ([`Engine::bind_font`]).
+    pub bound_fonts: BoundFontStats,
+}
+
+/// The bound-font table's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct BoundFontStats {
+    /// Bindings now.
+    pub entries: usize,
+    /// The count bound.
+    pub capacity: usize,
 }
 
 /// The engine: registered fonts and caches. Single-threaded; make one per worker.
 #[derive(Default)]
 pub struct Engine {
     fonts: Fonts,
+    bindings: bindings::Bindings,
     images: std::collections::HashMap<u32, std::sync::Arc<compare::InkImage>>,
     next_image: u32,
     weights: Option<compare::Weights>,
@@ -162,6 +119,7 @@ impl Engine {
 
     /// Forget a font and what was cached for it. Returns whether it existed.
     pub fn drop_font(&mut self, handle: u32) -> bool {
+        self.bindings.forget_handle(handle);
         match self.fonts.drop_font(handle) {
             Some(ids) => {
                 self.cache.forget_instances(&ids);
@@ -183,6 +141,10 @@ impl Engine {
             fonts: self.fonts.len(),
             instances: self.fonts.instance_count(),
             glyphs: self.cache.stats(),
+            bound_fonts: BoundFontStats {
+                entries: self.bindings.len(),
+                capacity: self.bindings.max_fonts(),
+            },
         }
     }
 
@@ -433,9 +395,106 @@ impl Engine {
             )),
             (None, FontSource::Path(p)) => Err(Error::new(
                 ErrorKind::FontNotFound,
-                format!("font path `{p}` was not resolved: font paths are resolved by the host, which passes the font's handle"),
+                format!("font path `{p}` is not bound: the host reads font files and binds them"),
+            )),
+            (None, FontSource::Name(n)) => Err(Error::new(
+                ErrorKind::FontNotFound,
+                format!("font name `{n}` is not bound: the host reads font files and binds them"),
             )),
         }
+    }
+
+    /// Where a job's font comes from under the host's rules: `Ok(Some(h))` a given or bound
+    /// handle, `Ok(None)` the job's own source (`font.data`, `font.handle`), `Err(Ok(key))` a
+    /// file the host must read, `Err(Err(e))` a source these rules refuse.
+    #[allow(clippy::type_complexity)]
+    fn host_font(
+        &mut self,
+        job: &Job,
+        font_handle: Option<u32>,
+        opts: RunOptions,
+    ) -> Result<Option<u32>, Result<(FontKeyKind, String), Error>> {
+        if font_handle.is_some() {
+            return Ok(font_handle);
+        }
+        match &job.font.source {
+            FontSource::Handle(_) if opts.no_handles => {
+                Err(Err(Error::bad_job(if opts.named_fonts {
+                    "font.handle is private to the engine; use font.name or font.data"
+                } else {
+                    "font.handle is private to one engine instance; give font.path or font.data"
+                })))
+            }
+            FontSource::Path(_) if opts.named_fonts => Err(Err(Error::bad_job(
+                "the server does not read font paths; name a font from its fonts directory \
+                 with font.name, or send the bytes as font.data",
+            ))),
+            FontSource::Name(_) if !opts.named_fonts => Err(Err(Error::bad_job(
+                "font.name names a font of a server's fonts directory; give font.path or font.data",
+            ))),
+            FontSource::Path(key) => self.bound(FontKeyKind::Path, key),
+            FontSource::Name(key) => self.bound(FontKeyKind::Name, key),
+            _ => Ok(None),
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn bound(
+        &mut self,
+        kind: FontKeyKind,
+        key: &str,
+    ) -> Result<Option<u32>, Result<(FontKeyKind, String), Error>> {
+        match self.bindings.get(kind, key) {
+            Some(h) => Ok(Some(h)),
+            None => Err(Ok((kind, key.to_string()))),
+        }
+    }
+
+    /// Bind font file bytes the host read to a `font.path` / `font.name` key (answering a
+    /// *needs font* result); later jobs naming the key use this font. A key bound before
+    /// drops its old font; bindings past the bounds drop the least recently used.
+    pub fn bind_font(
+        &mut self,
+        kind: FontKeyKind,
+        key: &str,
+        bytes: Vec<u8>,
+    ) -> Result<u32, Error> {
+        let len = bytes.len();
+        let handle = self.fonts.register(bytes)?;
+        for old in self.bindings.bind(kind, key, handle, len) {
+            self.drop_font(old);
+        }
+        Ok(handle)
+    }
+
+    /// The host says a bound file changed or went away: drop the binding and its font.
+    pub fn forget_font(&mut self, kind: FontKeyKind, key: &str) -> bool {
+        match self.bindings.forget(kind, key) {
+            Some(h) => {
+                self.drop_font(h);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Bound the number of bound fonts (at least 1); the least recently used go now.
+    pub fn configure_bound_fonts(&mut self, max_fonts: usize) {
+        for h in self.bindings.set_max_fonts(max_fonts) {
+            self.drop_font(h);
+        }
+    }
+
+    /// The error result of a job that failed in the host (an unreadable font file, a trap, a
+    /// deadline, a full queue): the id and `font.path` are read from the job text when it can
+    /// be parsed (else the `line-N` / `job` fallback), and `message` gets the usual prefix.
+    pub fn host_error(job_json: &[u8], line_no: u32, kind: ErrorKind, message: &str) -> Output {
+        let value = job::parse_json(job_json).ok();
+        error_output(&JobError {
+            id: job::fallback_id(value.as_ref(), line_no),
+            font_path: value.as_ref().and_then(font_path_of),
+            error: Error::new(kind, message),
+        })
     }
 
     /// Parse, validate and run one job given as JSON text, returning the SPEC result JSON.
@@ -467,7 +526,7 @@ impl Engine {
     ) {
         let opts = RunOptions {
             data_out_of_band,
-            points_out_of_band: false,
+            ..RunOptions::default()
         };
         self.run_json_with(job_json, line_no, font_handle, opts, out)
     }
@@ -481,12 +540,11 @@ impl Engine {
         opts: RunOptions,
         out: &mut Output,
     ) {
-        let data_out_of_band = opts.data_out_of_band;
         out.json.clear();
         out.data.clear();
+        out.splice_at = None;
         let fail = |out: &mut Output, e: JobError| {
-            out.json = error_output(&e).json;
-            out.ok = false;
+            *out = error_output(&e);
         };
         let value = match job::parse_json(job_json) {
             Ok(v) => v,
@@ -515,6 +573,20 @@ impl Engine {
                 );
             }
         };
+        let font_handle = match self.host_font(&job, font_handle, opts) {
+            Ok(h) => h,
+            Err(Ok((kind, key))) => return result::write_needs_font(kind, &key, out),
+            Err(Err(error)) => {
+                return fail(
+                    out,
+                    JobError {
+                        id: job.id.clone(),
+                        font_path: job.font.path.clone(),
+                        error,
+                    },
+                )
+            }
+        };
         if job.sweep.is_some() {
             match self.render_sweep(&job, font_handle) {
                 Ok(points) => result::write_sweep(&job, &points, opts.points_out_of_band, out),
@@ -523,11 +595,8 @@ impl Engine {
             return;
         }
         match self.render_into(&job, font_handle, &mut out.data) {
-            Ok(r) => result::write_success(&r, data_out_of_band, out),
-            Err(e) => {
-                out.data.clear();
-                fail(out, e)
-            }
+            Ok(r) => result::write_success(&r, opts, out),
+            Err(e) => fail(out, e),
         }
     }
 
@@ -628,7 +697,8 @@ impl Engine {
         match self.image_op(request, &mut out.data) {
             Ok(json) => {
                 out.json = json;
-                out.ok = true;
+                out.status = Status::Success;
+                out.splice_at = None;
             }
             Err(error) => {
                 *out = error_result("image_op", error);
@@ -726,7 +796,8 @@ impl Engine {
         match Job::from_value(&value) {
             Ok(job) => {
                 out.json = result::validated_json(&job);
-                out.ok = true;
+                out.status = Status::Success;
+                out.splice_at = None;
             }
             Err(error) => {
                 *out = error_output(&JobError {
@@ -751,28 +822,43 @@ impl Engine {
     /// Run a whole job list (batch object or JSONL): one result line per job, in input order.
     /// Fonts must come as `font.handle` or `font.data`. `Err` holds the error result for an
     /// invalid envelope.
-    pub fn run_batch(&mut self, input: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
-        let jobs = match envelope::split(input) {
-            Ok(j) => j,
-            Err(error) => {
-                return Err(error_output(&JobError {
-                    id: "batch".into(),
-                    font_path: None,
-                    error,
-                })
-                .json)
-            }
-        };
+    pub fn run_batch(&mut self, input: &[u8]) -> Result<Vec<u8>, Output> {
+        let jobs = envelope::split(input).map_err(|error| error_result("batch", error))?;
         let mut out = Vec::new();
+        let mut one = Output::default();
         for j in jobs {
-            out.extend_from_slice(
-                &self
-                    .run_json(j.text.as_bytes(), j.line_no, None, false)
-                    .json,
-            );
+            let job = j.text.as_bytes();
+            self.run_json_with(job, j.line_no, None, RunOptions::default(), &mut one);
+            if let Status::NeedsFont(_) = one.status {
+                let key = String::from_utf8_lossy(&one.data).into_owned();
+                one = Self::host_error(
+                    job,
+                    j.line_no,
+                    ErrorKind::FontNotFound,
+                    &format!(
+                        "font `{key}` is not bound: bind it before the batch, or give font.data"
+                    ),
+                );
+            }
+            out.extend_from_slice(&one.json);
             out.push(b'\n');
         }
         Ok(out)
+    }
+
+    /// `haforu_info`'s JSON: version, ABI version, limits, error kinds (in code order) and
+    /// cache counters.
+    pub fn info_json(&self, abi_version: u32) -> Vec<u8> {
+        let kinds: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        serde_json::json!({
+            "version": VERSION,
+            "abi_version": abi_version,
+            "limits": limits_json(),
+            "error_kinds": kinds,
+            "cache": self.cache_stats(),
+        })
+        .to_string()
+        .into_bytes()
     }
 }
 
@@ -782,16 +868,6 @@ pub type AlignedPair = (Vec<u8>, Vec<u8>);
 /// A resolved comparison target and its alignment.
 type Target = (std::sync::Arc<compare::InkImage>, compare::Align);
 
-/// The error result of something that is not a job with a font (an envelope, an image or
-/// font-info call): `id` names it.
-pub fn error_result(id: &str, error: Error) -> Output {
-    error_output(&JobError {
-        id: id.into(),
-        font_path: None,
-        error,
-    })
-}
-
 /// `font.path` of a job value, when it is a string (echoed in error results).
 fn font_path_of(value: &serde_json::Value) -> Option<String> {
     value
@@ -799,15 +875,6 @@ fn font_path_of(value: &serde_json::Value) -> Option<String> {
         .and_then(|f| f.get("path"))
         .and_then(|p| p.as_str())
         .map(str::to_string)
-}
-
-/// The SPEC §2 error result for a failed job.
-pub fn error_output(e: &JobError) -> Output {
-    Output {
-        json: result::error_json(&e.id, e.font_path.as_deref(), &e.error),
-        data: Vec::new(),
-        ok: false,
-    }
 }
 
 /// Limits as `(name, value)` pairs, for diagnostics.

@@ -1,12 +1,146 @@
 //! Result JSON (SPEC §2), written without `timing` (hosts add it; the core has no clock).
 
-use crate::compare::Comparison;
-use crate::error::Error;
+use crate::bindings::FontKeyKind;
+use crate::compare::{self, Comparison};
+use crate::error::{Error, ErrorKind};
+use crate::job::Format;
 use crate::render::Metrics;
 use crate::shape::ShapedGlyph;
-use crate::{encode, Job, Output, Rendered, SweepPoint};
+use crate::{encode, Job, RunOptions};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
+
+/// A rendered job, before serialisation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    /// The job id.
+    pub id: String,
+    /// The output format.
+    pub format: Format,
+    /// Canvas width.
+    pub width: u32,
+    /// Canvas height.
+    pub height: u32,
+    /// The encoded image payload (`pgm`/`png`) or bare pixels (`raw`); empty otherwise.
+    pub data: Vec<u8>,
+    /// Tight ink box (image formats).
+    pub actual_bbox: [u32; 4],
+    /// Metrics (`metrics` format).
+    pub metrics: Option<Metrics>,
+    /// The glyph run (`glyphs` format).
+    pub glyphs: Option<Vec<ShapedGlyph>>,
+    /// `font.path` as given.
+    pub font_path: Option<String>,
+    /// Applied (clamped) axis coordinates, in axis order.
+    pub variations: Vec<(String, f32)>,
+    /// What was accepted but ignored or changed (SPEC §4); never changes the status.
+    pub warnings: Vec<String>,
+    /// The comparison with the job's `compare.target`.
+    pub compare: Option<compare::Comparison>,
+}
+
+/// One point of a sweep: its render, or the requested coordinates and why it failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SweepPoint {
+    /// The point rendered. `data` of an image format holds the point's payload.
+    Done(Box<Rendered>),
+    /// The point failed; the others are unaffected.
+    Failed {
+        /// The coordinates as requested (empty when they could not be read).
+        requested: Vec<(String, f32)>,
+        /// What went wrong.
+        error: Error,
+    },
+}
+
+/// A job's failure: the error plus what is known about the job for the error result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobError {
+    /// The job id (or its `line-N` fallback).
+    pub id: String,
+    /// `font.path`, when it was read.
+    pub font_path: Option<String>,
+    /// What went wrong.
+    pub error: Error,
+}
+
+/// What a run answered (the descriptor's `status` and `kind`, `wasm/README.md`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Status {
+    /// The job (or call) succeeded.
+    #[default]
+    Success,
+    /// It failed: the JSON is an error result of this kind.
+    Error(ErrorKind),
+    /// The job names a font file the host must read and bind ([`crate::Engine::bind_font`]);
+    /// [`Output::data`] holds the key.
+    NeedsFont(FontKeyKind),
+}
+
+impl Status {
+    /// The ABI status code: 0 success, 1 error, 2 needs font.
+    pub fn code(self) -> u32 {
+        match self {
+            Status::Success => 0,
+            Status::Error(_) => 1,
+            Status::NeedsFont(_) => 2,
+        }
+    }
+
+    /// The ABI kind code: the error kind's code, the font key's kind, or 0.
+    pub fn kind_code(self) -> u32 {
+        match self {
+            Status::Success => 0,
+            Status::Error(k) => k.code(),
+            Status::NeedsFont(k) => k.code(),
+        }
+    }
+}
+
+/// A serialised result: SPEC §2 JSON (without `timing`) and, optionally, out-of-band bytes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Output {
+    /// The result JSON, one line, ending in `}`.
+    pub json: Vec<u8>,
+    /// The image payload when requested out of band (the font key when a font is needed).
+    pub data: Vec<u8>,
+    /// Success, the error's kind, or the font the host must provide.
+    pub status: Status,
+    /// With [`RunOptions::splice_data`]: where in `json` the base64 text of `data` belongs.
+    pub splice_at: Option<usize>,
+}
+
+impl Output {
+    /// `true` when the job succeeded.
+    pub fn is_ok(&self) -> bool {
+        self.status == Status::Success
+    }
+
+    /// A successful answer with no out-of-band data.
+    pub fn success(json: Vec<u8>) -> Output {
+        Output {
+            json,
+            ..Output::default()
+        }
+    }
+
+    /// Add `"timing":{"total_ms":X}` (three decimals) as the last key of a job result; other
+    /// answers (needs font, JSONL, info) are left as they are.
+    pub fn add_timing(&mut self, total_ms: f64) {
+        if matches!(self.status, Status::NeedsFont(_)) || self.json.last() != Some(&b'}') {
+            return;
+        }
+        let ms = if total_ms.is_finite() {
+            total_ms.max(0.0)
+        } else {
+            0.0
+        };
+        self.json.pop();
+        let sep = if self.json.len() > 1 { "," } else { "" };
+        self.json
+            .extend_from_slice(format!("{sep}\"timing\":{{\"total_ms\":{ms:.3}}}}}").as_bytes());
+    }
+}
 
 #[derive(Serialize)]
 struct RenderingJson<'a> {
@@ -72,14 +206,15 @@ struct ResultJson<'a> {
 
 /// Write the success JSON for `r` into `out`; `out.data` holds the payload already and is kept
 /// only when it goes out of band.
-pub(crate) fn write_success(r: &Rendered, data_out_of_band: bool, out: &mut Output) {
+pub(crate) fn write_success(r: &Rendered, opts: RunOptions, out: &mut Output) {
     let has_image = r.format.has_image();
+    let inline = !(opts.data_out_of_band || opts.splice_data);
     let rendering = has_image.then(|| RenderingJson {
         format: r.format.as_str(),
         encoding: "base64",
-        // A placeholder: the base64 text is spliced in below without a second copy or an
-        // escape check (base64 never needs escaping).
-        data: (!data_out_of_band).then(String::new),
+        // A placeholder: the base64 text is spliced in below (or by the host) without a second
+        // copy or an escape check (base64 never needs escaping).
+        data: (inline || opts.splice_data).then(String::new),
         data_offset: None,
         data_length: None,
         width: r.width,
@@ -104,8 +239,9 @@ pub(crate) fn write_success(r: &Rendered, data_out_of_band: bool, out: &mut Outp
         warnings: &r.warnings,
     };
     out.json.clear();
+    out.splice_at = None;
     serde_json::to_writer(&mut out.json, &json).expect("result JSON serialises");
-    if has_image && !data_out_of_band {
+    if has_image && (inline || opts.splice_data) {
         // Keys and string values are escaped, so the first `"data":""` is our placeholder.
         const MARK: &[u8] = b"\"data\":\"";
         let at = out
@@ -114,16 +250,44 @@ pub(crate) fn write_success(r: &Rendered, data_out_of_band: bool, out: &mut Outp
             .position(|w| w == MARK)
             .expect("placeholder present")
             + MARK.len();
-        let tail = out.json.split_off(at);
-        encode::base64_into(&out.data, &mut out.json);
-        out.json.extend_from_slice(&tail);
+        if opts.splice_data {
+            out.splice_at = Some(at);
+        } else {
+            let tail = out.json.split_off(at);
+            encode::base64_into(&out.data, &mut out.json);
+            out.json.extend_from_slice(&tail);
+        }
     }
-    if !(has_image && data_out_of_band) {
+    if !has_image || inline {
         out.data.clear();
     }
-    out.ok = true;
+    out.status = Status::Success;
 }
 
+/// The answer to a job whose font file the host must read: the key in `data`, a readable JSON.
+pub(crate) fn write_needs_font(kind: FontKeyKind, key: &str, out: &mut Output) {
+    #[derive(Serialize)]
+    struct Needs<'a> {
+        needs: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        path: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<&'a str>,
+    }
+    let needs = Needs {
+        needs: "font",
+        path: (kind == FontKeyKind::Path).then_some(key),
+        name: (kind == FontKeyKind::Name).then_some(key),
+    };
+    out.json.clear();
+    serde_json::to_writer(&mut out.json, &needs).expect("JSON serialises");
+    out.data.clear();
+    out.data.extend_from_slice(key.as_bytes());
+    out.splice_at = None;
+    out.status = Status::NeedsFont(kind);
+}
+
+/// The SPEC §2 error result JSON: the message gets the ``job `id`: `` prefix here, once.
 pub(crate) fn error_json(id: &str, font_path: Option<&str>, e: &Error) -> Vec<u8> {
     let message = format!("job `{id}`: {}", e.message);
     let json = ResultJson {
@@ -143,6 +307,26 @@ pub(crate) fn error_json(id: &str, font_path: Option<&str>, e: &Error) -> Vec<u8
         warnings: &[],
     };
     serde_json::to_vec(&json).expect("result JSON serialises")
+}
+
+/// The SPEC §2 error result for a failed job.
+pub fn error_output(e: &JobError) -> Output {
+    Output {
+        json: error_json(&e.id, e.font_path.as_deref(), &e.error),
+        data: Vec::new(),
+        status: Status::Error(e.error.kind),
+        splice_at: None,
+    }
+}
+
+/// The error result of something that is not a job with a font (an envelope, an image or
+/// font-info call): `id` names it.
+pub fn error_result(id: &str, error: Error) -> Output {
+    error_output(&JobError {
+        id: id.into(),
+        font_path: None,
+        error,
+    })
 }
 
 /// The result of a validate-only run: id, success and the job's warnings.
@@ -283,6 +467,7 @@ pub(crate) fn write_sweep(
         warnings: &job.warnings,
     };
     out.json.clear();
+    out.splice_at = None;
     serde_json::to_writer(&mut out.json, &json).expect("result JSON serialises");
-    out.ok = true;
+    out.status = Status::Success;
 }

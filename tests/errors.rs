@@ -19,7 +19,7 @@ fn run_text(host: &mut Host, text: &str) -> Value {
     let h = host.handle(FONT);
     let out = host.engine.run_json(text.as_bytes(), 7, Some(h), false);
     let v: Value = serde_json::from_slice(&out.json).unwrap();
-    assert_eq!(out.ok, v["status"] == "success");
+    assert_eq!(out.is_ok(), v["status"] == "success");
     v
 }
 
@@ -239,188 +239,153 @@ fn too_many_features_and_bad_language() {
 fn missing_font() {
     let mut engine = Engine::new();
     let job = good().to_string();
-    let out = engine.run_json(job.as_bytes(), 0, None, false);
-    let r: Value = serde_json::from_slice(&out.json).unwrap();
-    assert_eq!(r["error_kind"], "font_not_found");
-    assert!(r["error"].as_str().unwrap().contains(FONT));
-    assert_eq!(r["font"]["path"], FONT);
     let out = engine.run_json(job.as_bytes(), 0, Some(42), false);
     let r: Value = serde_json::from_slice(&out.json).unwrap();
     assert_eq!(r["error_kind"], "font_not_found");
     assert!(r["error"].as_str().unwrap().contains("handle 42"));
+    assert_eq!(r["font"]["path"], FONT);
+    assert_eq!(
+        out.status,
+        haforu::Status::Error(haforu::ErrorKind::FontNotFound)
+    );
 }
 
-fn broken_font(file: &str) -> Value {
+/// The engine opens no files: an unbound `font.path` answers *needs font* with the key; the
+/// host binds the bytes and runs the job again; a host-side failure becomes the error result.
+#[test]
+fn fonts_the_host_reads() {
+    use haforu::{FontKeyKind, RunOptions, Status};
     let mut engine = Engine::new();
-    let bytes = std::fs::read(repo().join("tests/fonts/broken").join(file)).unwrap();
-    let h = engine.register_font(bytes).unwrap();
-    let mut results = Vec::new();
-    for format in ["pgm", "metrics", "glyphs"] {
-        let job = with_format(&good(), format).to_string();
-        let out = engine.run_json(job.as_bytes(), 0, Some(h), false);
-        results.push(serde_json::from_slice::<Value>(&out.json).unwrap());
-    }
-    // A good font still works in the same engine afterwards.
-    let good_font = engine
-        .register_font(std::fs::read(repo().join(FONT)).unwrap())
+    let job = good().to_string();
+    let mut out = haforu::Output::default();
+    let opts = RunOptions::default();
+    engine.run_json_with(job.as_bytes(), 3, None, opts, &mut out);
+    assert_eq!(out.status, Status::NeedsFont(FontKeyKind::Path));
+    assert_eq!(out.data, FONT.as_bytes());
+    assert_eq!(out.status.code(), 2);
+    assert_eq!(out.status.kind_code(), 1);
+    let v: Value = serde_json::from_slice(&out.json).unwrap();
+    assert_eq!(v, json!({"needs": "font", "path": FONT}));
+
+    let bytes = std::fs::read(repo().join(FONT)).unwrap();
+    let h = engine
+        .bind_font(FontKeyKind::Path, FONT, bytes.clone())
         .unwrap();
-    let out = engine.run_json(good().to_string().as_bytes(), 0, Some(good_font), false);
-    assert!(out.ok);
-    results.swap_remove(0)
-}
+    engine.run_json_with(job.as_bytes(), 3, None, opts, &mut out);
+    assert!(out.is_ok(), "{}", String::from_utf8_lossy(&out.json));
+    let bound = out.json.clone();
+    // The same bytes as a job given the handle directly.
+    engine.run_json_with(job.as_bytes(), 3, Some(h), opts, &mut out);
+    assert_eq!(out.json, bound);
+    assert_eq!(engine.cache_stats().bound_fonts.entries, 1);
 
-#[test]
-fn truncated_font() {
-    let r = broken_font("truncated.ttf");
-    assert_eq!(r["error_kind"], "font_parse", "{r}");
-}
+    // The host says the file changed: the binding and its font are gone.
+    assert!(engine.forget_font(FontKeyKind::Path, FONT));
+    assert!(!engine.forget_font(FontKeyKind::Path, FONT));
+    assert_eq!(engine.cache_stats().fonts, 0);
+    engine.run_json_with(job.as_bytes(), 3, None, opts, &mut out);
+    assert_eq!(out.status, Status::NeedsFont(FontKeyKind::Path));
 
-#[test]
-fn random_bytes() {
-    let r = broken_font("random.bin");
-    assert_eq!(r["error_kind"], "font_parse", "{r}");
-    assert!(r["error"].as_str().unwrap().contains("not a font"), "{r}");
-}
+    // A bound count of 1 keeps only the newest binding.
+    engine
+        .bind_font(FontKeyKind::Path, FONT, bytes.clone())
+        .unwrap();
+    engine.configure_bound_fonts(1);
+    engine
+        .bind_font(FontKeyKind::Path, "other.ttf", bytes.clone())
+        .unwrap();
+    assert_eq!(engine.cache_stats().bound_fonts.entries, 1);
+    assert_eq!(engine.cache_stats().fonts, 1);
 
-#[test]
-fn empty_font() {
-    let r = broken_font("empty.ttf");
-    assert_eq!(r["error_kind"], "font_parse", "{r}");
-    assert!(r["error"].as_str().unwrap().contains("empty"), "{r}");
-}
-
-#[test]
-fn units_per_em_zero() {
-    let r = broken_font("upem0.ttf");
-    assert_eq!(r["error_kind"], "font_parse", "{r}");
-    assert!(
-        r["error"].as_str().unwrap().contains("unitsPerEm is 0"),
-        "{r}"
+    // The host could not read the file: the engine writes the result, in its own style.
+    let e = Engine::host_error(
+        job.as_bytes(),
+        3,
+        haforu::ErrorKind::FontNotFound,
+        "cannot read the font file: not a regular file",
     );
-}
-
-#[test]
-fn bit_flipped_font_gives_a_result_either_way() {
-    // Flipped outline bytes: either an error result or ink; never a panic.
-    let r = broken_font("bitflip.ttf");
-    assert!(
-        r["status"] == "success" || r["error_kind"] == "font_parse",
-        "{r}"
+    let r: Value = serde_json::from_slice(&e.json).unwrap();
+    assert_eq!(r["id"], "j");
+    assert_eq!(r["error_kind"], "font_not_found");
+    assert_eq!(
+        r["error"],
+        "job `j`: cannot read the font file: not a regular file"
     );
-}
+    assert_eq!(r["font"]["path"], FONT);
+    let e = Engine::host_error(b"", 9, haforu::ErrorKind::LimitExceeded, "line too long");
+    let r: Value = serde_json::from_slice(&e.json).unwrap();
+    assert_eq!(
+        (r["id"].as_str(), r["error"].as_str()),
+        (Some("line-9"), Some("job `line-9`: line too long"))
+    );
 
-#[test]
-fn face_index_out_of_range() {
-    let mut host = Host::new();
-    let mut j = good();
-    j["font"]["path"] = json!("tests/fonts/Collection-subset.ttc");
-    j["font"]["face_index"] = json!(2);
-    let h = host.handle("tests/fonts/Collection-subset.ttc");
-    let out = host
-        .engine
-        .run_json(j.to_string().as_bytes(), 0, Some(h), false);
-    let r: Value = serde_json::from_slice(&out.json).unwrap();
-    assert_eq!(r["error_kind"], "font_parse");
-    assert!(r["error"].as_str().unwrap().contains("2 faces"), "{r}");
-}
-
-#[test]
-fn unknown_named_instance_lists_the_available_ones() {
-    let mut host = Host::new();
-    let mut j = good();
-    j["font"]["path"] = json!("tests/fonts/Inter-VF-subset.ttf");
-    j["font"]["instance"] = json!("Heavyish");
-    let h = host.handle("tests/fonts/Inter-VF-subset.ttf");
-    let out = host
-        .engine
-        .run_json(j.to_string().as_bytes(), 0, Some(h), false);
+    // Host rules: handles refused (CLI), paths refused and names read (server).
+    let no_handles = RunOptions {
+        no_handles: true,
+        ..opts
+    };
+    let with_handle =
+        json!({"id": "k", "font": {"handle": 1, "size": 24}, "text": {"content": "Hi"},
+        "rendering": {"format": "metrics", "width": 64, "height": 32}})
+        .to_string();
+    engine.run_json_with(with_handle.as_bytes(), 0, None, no_handles, &mut out);
     let r: Value = serde_json::from_slice(&out.json).unwrap();
     assert_eq!(r["error_kind"], "bad_job");
-    assert!(r["error"].as_str().unwrap().contains("Bold"), "{r}");
-}
-
-#[test]
-fn fuzzed_fonts_never_panic() {
-    // Deterministic mutations of a real font: truncations and byte flips everywhere.
-    let base = std::fs::read(repo().join(FONT)).unwrap();
-    let mut engine = Engine::new();
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
+    assert!(
+        r["error"]
+            .as_str()
+            .unwrap()
+            .contains("font.handle is private"),
+        "{r}"
+    );
+    let server = RunOptions {
+        no_handles: true,
+        named_fonts: true,
+        ..opts
     };
-    let job = json!({"id": "f", "font": {"handle": 1, "size": 40},
-                     "text": {"content": "Hamburgefonstiv AVA 0123"},
-                     "rendering": {"format": "metrics", "width": 600, "height": 60}});
-    for i in 0..300 {
-        let mut bytes = base.clone();
-        if i % 3 == 0 {
-            bytes.truncate((next() % base.len() as u64) as usize);
-        } else {
-            for _ in 0..(1 + next() % 64) {
-                let at = (next() % bytes.len() as u64) as usize;
-                bytes[at] ^= 1 << (next() % 8);
-            }
-        }
-        let h = engine.register_font(bytes).unwrap();
-        let out = engine.run_json(job.to_string().as_bytes(), 0, Some(h), false);
-        let r: Value = serde_json::from_slice(&out.json).unwrap();
-        assert!(
-            r["status"] == "success" || r["error_kind"].is_string(),
-            "{r}"
-        );
-        engine.drop_font(h);
-    }
+    engine.run_json_with(job.as_bytes(), 0, None, server, &mut out);
+    let r: Value = serde_json::from_slice(&out.json).unwrap();
+    assert_eq!(r["error_kind"], "bad_job");
+    assert!(
+        r["error"]
+            .as_str()
+            .unwrap()
+            .contains("does not read font paths"),
+        "{r}"
+    );
+    let named = json!({"id": "n", "font": {"name": "A.ttf", "size": 24}, "text": {"content": "Hi"},
+        "rendering": {"format": "metrics", "width": 64, "height": 32}})
+    .to_string();
+    engine.run_json_with(named.as_bytes(), 0, None, server, &mut out);
+    assert_eq!(out.status, Status::NeedsFont(FontKeyKind::Name));
+    assert_eq!(out.data, b"A.ttf");
+    engine.run_json_with(named.as_bytes(), 0, None, opts, &mut out);
+    let r: Value = serde_json::from_slice(&out.json).unwrap();
+    assert_eq!(r["error_kind"], "bad_job");
+    assert!(r["error"].as_str().unwrap().contains("font.name"), "{r}");
 }
 
+/// Hosts add timing through the engine: three decimals, the last key.
 #[test]
-fn batch_keeps_every_result() {
-    let mut engine = Engine::new();
-    let h = engine
-        .register_font(std::fs::read(repo().join(FONT)).unwrap())
-        .unwrap();
-    let mut good_job = good();
-    good_job["font"] = json!({"handle": h, "size": 24});
-    let mut lines = vec![good_job.to_string(), "{nope".into(), String::new()];
-    let mut bad = good_job.clone();
-    bad["id"] = json!("bad");
-    bad["font"]["size"] = json!(0);
-    lines.push(bad.to_string());
-    lines.push(good_job.to_string());
-    let out = engine.run_batch(lines.join("\n").as_bytes()).unwrap();
-    let results: Vec<Value> = String::from_utf8(out)
+fn timing_goes_last_with_three_decimals() {
+    let mut host = Host::new();
+    let h = host.handle(FONT);
+    let mut out = host
+        .engine
+        .run_json(good().to_string().as_bytes(), 0, Some(h), false);
+    let before = out.json.clone();
+    out.add_timing(1.23456);
+    let text = String::from_utf8(out.json.clone()).unwrap();
+    assert!(
+        text.ends_with(",\"timing\":{\"total_ms\":1.235}}"),
+        "{text}"
+    );
+    assert_eq!(&out.json[..before.len() - 1], &before[..before.len() - 1]);
+    let mut e = Engine::host_error(b"{", 0, haforu::ErrorKind::Internal, "trap");
+    e.add_timing(f64::NAN);
+    assert!(String::from_utf8(e.json)
         .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let summary: Vec<(String, String)> = results
-        .iter()
-        .map(|r| {
-            (
-                r["id"].as_str().unwrap().into(),
-                r["status"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        summary,
-        vec![
-            ("j".into(), "success".into()),
-            ("line-2".into(), "error".into()),
-            ("bad".into(), "error".into()),
-            ("j".into(), "success".into())
-        ]
-    );
-    let err = engine
-        .run_batch(br#"{"version":"2","jobs":[]}"#)
-        .unwrap_err();
-    let r: Value = serde_json::from_slice(&err).unwrap();
-    assert_eq!(
-        (r["id"].as_str(), r["error_kind"].as_str()),
-        (Some("batch"), Some("bad_job"))
-    );
+        .ends_with(",\"timing\":{\"total_ms\":0.000}}"));
 }
 
 #[test]
@@ -435,9 +400,16 @@ fn every_error_kind_has_a_stable_code() {
             "font_parse",
             "limit_exceeded",
             "resource_limit",
-            "internal"
+            "internal",
+            "overloaded"
         ]
     );
+    for (i, k) in haforu::ErrorKind::ALL.iter().enumerate() {
+        assert_eq!(k.code(), i as u32 + 1);
+        assert_eq!(haforu::ErrorKind::from_code(k.code()), Some(*k));
+    }
+    assert_eq!(haforu::ErrorKind::from_code(0), None);
+    assert_eq!(haforu::ErrorKind::from_code(9), None);
 }
 
 #[test]

@@ -200,7 +200,7 @@ fn image_ops_compare_and_resize() {
         br#"{"op":"compare","a":1,"b":2,"method":"center","aligned":true}"#,
         &mut out,
     );
-    assert!(out.ok, "{}", String::from_utf8_lossy(&out.json));
+    assert!(out.is_ok(), "{}", String::from_utf8_lossy(&out.json));
     let v: Value = serde_json::from_slice(&out.json).unwrap();
     assert_eq!(v["compare"]["width"], 5);
     assert_eq!(v["compare"]["differing_pixels"], 2);
@@ -231,7 +231,7 @@ fn image_ops_compare_and_resize() {
         (b"{", "invalid JSON"),
     ] {
         e.image_op_json(req, &mut out);
-        assert!(!out.ok);
+        assert!(!out.is_ok());
         let v: Value = serde_json::from_slice(&out.json).unwrap();
         assert!(v["error"].as_str().unwrap().contains(needle), "{v}");
     }
@@ -270,7 +270,7 @@ fn sweep_images_inline_and_out_of_band_agree() {
         Some(h),
         haforu::RunOptions {
             data_out_of_band: true,
-            points_out_of_band: false,
+            ..Default::default()
         },
         &mut inline,
     );
@@ -284,8 +284,8 @@ fn sweep_images_inline_and_out_of_band_agree() {
         0,
         Some(h),
         haforu::RunOptions {
-            data_out_of_band: false,
             points_out_of_band: true,
+            ..Default::default()
         },
         &mut oob,
     );

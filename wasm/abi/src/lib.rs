@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 /// The ABI version hosts check.
-pub const ABI_VERSION: i32 = 1;
+pub const ABI_VERSION: i32 = 2;
 
 /// `haforu_run` flag: leave image bytes out of the JSON, at `data_ptr/data_len`.
 pub const FLAG_DATA_OUT_OF_BAND: i32 = 1;
@@ -21,17 +21,53 @@ pub const FLAG_VALIDATE_ONLY: i32 = 2;
 /// `rendering` names its `data_offset`/`data_length`).
 pub const FLAG_POINTS_OUT_OF_BAND: i32 = 4;
 
+/// `haforu_run` flag: like `DATA_OUT_OF_BAND`, but the JSON keeps `"data":""` and the
+/// descriptor's `splice_at` says where the host inserts the base64 text.
+pub const FLAG_SPLICE_DATA: i32 = 8;
+
+/// `haforu_run` flag: `font.handle` in the job is refused.
+pub const FLAG_NO_HANDLES: i32 = 16;
+
+/// `haforu_run` flag: the server's rule (`font.path` refused, `font.name` read by the host).
+pub const FLAG_NAMED_FONTS: i32 = 32;
+
 /// Every `haforu_run` flag bit.
-const RUN_FLAGS: i32 = FLAG_DATA_OUT_OF_BAND | FLAG_VALIDATE_ONLY | FLAG_POINTS_OUT_OF_BAND;
+const RUN_FLAGS: i32 = FLAG_DATA_OUT_OF_BAND
+    | FLAG_VALIDATE_ONLY
+    | FLAG_POINTS_OUT_OF_BAND
+    | FLAG_SPLICE_DATA
+    | FLAG_NO_HANDLES
+    | FLAG_NAMED_FONTS;
+
+/// The result descriptor every `desc_ptr` points to (`wasm/README.md`, *The result
+/// descriptor*): seven little-endian `u32`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Descriptor {
+    /// The JSON text.
+    pub json_ptr: u32,
+    /// Its length.
+    pub json_len: u32,
+    /// Out-of-band bytes (image payload, or the key of a needs-font answer), or 0.
+    pub data_ptr: u32,
+    /// Their length.
+    pub data_len: u32,
+    /// 0 success, 1 error, 2 needs font.
+    pub status: u32,
+    /// The error-kind code (status 1), the font key kind (status 2), else 0.
+    pub kind: u32,
+    /// With `SPLICE_DATA`: where in the JSON the base64 text of the data goes; else 0.
+    pub splice_at: u32,
+}
 
 struct State {
     engine: Engine,
     /// Live host-visible allocations: pointer → buffer.
     buffers: HashMap<usize, Box<[u8]>>,
-    /// The last result (its buffers are reused from job to job) and the 20-byte descriptor
-    /// pointing at them.
+    /// The last result (its buffers are reused from job to job) and the descriptor pointing
+    /// at them.
     out: Output,
-    desc: [u32; 5],
+    desc: Descriptor,
 }
 
 thread_local! {
@@ -39,7 +75,7 @@ thread_local! {
         engine: Engine::new(),
         buffers: HashMap::new(),
         out: Output::default(),
-        desc: [0; 5],
+        desc: Descriptor::default(),
     });
 }
 
@@ -48,9 +84,9 @@ fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
 }
 
 impl State {
-    /// Store a result and return the descriptor's address.
-    fn publish(&mut self, json: Vec<u8>, data: Vec<u8>, ok: bool) -> i32 {
-        self.out = Output { json, data, ok };
+    /// Store a successful answer and return the descriptor's address.
+    fn publish(&mut self, json: Vec<u8>) -> i32 {
+        self.out = Output::success(json);
         self.publish_current()
     }
 
@@ -62,18 +98,20 @@ impl State {
     /// Point the descriptor at `self.out`.
     fn publish_current(&mut self) -> i32 {
         let out = &self.out;
-        self.desc = [
-            out.json.as_ptr() as u32,
-            out.json.len() as u32,
-            if out.data.is_empty() {
+        self.desc = Descriptor {
+            json_ptr: out.json.as_ptr() as u32,
+            json_len: out.json.len() as u32,
+            data_ptr: if out.data.is_empty() {
                 0
             } else {
                 out.data.as_ptr() as u32
             },
-            out.data.len() as u32,
-            if out.ok { 0 } else { 1 },
-        ];
-        self.desc.as_ptr() as i32
+            data_len: out.data.len() as u32,
+            status: out.status.code(),
+            kind: out.status.kind_code(),
+            splice_at: out.splice_at.unwrap_or(0) as u32,
+        };
+        &self.desc as *const Descriptor as i32
     }
 
     fn input(&self, ptr: i32, len: i32) -> Option<&[u8]> {
@@ -99,14 +137,18 @@ fn input(buffers: &HashMap<usize, Box<[u8]>>, ptr: i32, len: i32) -> Option<&[u8
 }
 
 fn bad_input(what: &str) -> Output {
-    haforu::error_output(&haforu::JobError {
-        id: "job".into(),
-        font_path: None,
-        error: haforu::Error::new(
+    haforu::error_result(
+        "job",
+        haforu::Error::new(
             haforu::ErrorKind::Internal,
             format!("{what}: the pointer and length do not name a buffer from haforu_alloc"),
         ),
-    })
+    )
+}
+
+/// The UTF-8 text of a key buffer.
+fn key_text(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes).ok().filter(|k| !k.is_empty())
 }
 
 /// ABI version (currently 1).
@@ -198,6 +240,9 @@ pub extern "C" fn haforu_run(
                 let opts = haforu::RunOptions {
                     data_out_of_band: flags & FLAG_DATA_OUT_OF_BAND != 0,
                     points_out_of_band: flags & FLAG_POINTS_OUT_OF_BAND != 0,
+                    splice_data: flags & FLAG_SPLICE_DATA != 0,
+                    no_handles: flags & FLAG_NO_HANDLES != 0,
+                    named_fonts: flags & FLAG_NAMED_FONTS != 0,
                 };
                 engine.run_json_with(job, line_no as u32, handle, opts, out);
             }
@@ -217,8 +262,8 @@ pub extern "C" fn haforu_run_batch(ptr: i32, len: i32, flags: i32) -> i32 {
             return s.publish_output(bad_input("haforu_run_batch flags"));
         }
         match s.engine.run_batch(&input) {
-            Ok(jsonl) => s.publish(jsonl, Vec::new(), true),
-            Err(json) => s.publish(json, Vec::new(), false),
+            Ok(jsonl) => s.publish(jsonl),
+            Err(out) => s.publish_output(out),
         }
     })
 }
@@ -239,7 +284,7 @@ pub extern "C" fn haforu_split(ptr: i32, len: i32) -> i32 {
                     out.extend_from_slice(j.text.as_bytes());
                     out.push(b'\n');
                 }
-                s.publish(out, Vec::new(), true)
+                s.publish(out)
             }
             Err(error) => {
                 let out = haforu::error_result("batch", error);
@@ -253,25 +298,117 @@ pub extern "C" fn haforu_split(ptr: i32, len: i32) -> i32 {
 #[no_mangle]
 pub extern "C" fn haforu_info() -> i32 {
     with(|s| {
-        let info = serde_json::json!({
-            "version": haforu::VERSION,
-            "abi_version": ABI_VERSION,
-            "limits": haforu::limits_json(),
-            "cache": s.engine.cache_stats(),
-        });
-        s.publish(info.to_string().into_bytes(), Vec::new(), true)
+        let info = s.engine.info_json(ABI_VERSION as u32);
+        s.publish(info)
     })
 }
 
-/// Bound the glyph coverage cache: `max_glyphs` glyphs (0 = off) and `max_bytes` bytes; a
-/// negative argument keeps that bound. Returns 1.
+/// Bound the glyph coverage cache (`max_glyphs` glyphs, 0 = off; `max_bytes` bytes) and the
+/// bound fonts (`max_fonts`); a negative argument keeps that bound. Returns 1.
 #[no_mangle]
-pub extern "C" fn haforu_cache_config(max_glyphs: i32, max_bytes: i32) -> i32 {
+pub extern "C" fn haforu_cache_config(max_glyphs: i32, max_bytes: i32, max_fonts: i32) -> i32 {
     with(|s| {
         let glyphs = (max_glyphs >= 0).then_some(Some(max_glyphs as usize));
         let bytes = (max_bytes >= 0).then_some(max_bytes as usize);
         s.engine.configure_glyph_cache(glyphs, bytes);
+        if max_fonts >= 0 {
+            s.engine.configure_bound_fonts(max_fonts as usize);
+        }
         1
+    })
+}
+
+/// Hand over font file bytes the host read for a needs-font answer and bind them to the key
+/// (`key_kind` 1 path, 2 name); returns the handle, or 0 for an unknown buffer or kind.
+#[no_mangle]
+pub extern "C" fn haforu_font_bind(
+    key_kind: i32,
+    key_ptr: i32,
+    key_len: i32,
+    font_ptr: i32,
+    font_len: i32,
+) -> i32 {
+    with(|s| {
+        let Some(kind) = haforu::FontKeyKind::from_code(key_kind as u32) else {
+            return 0;
+        };
+        let Some(key) = s
+            .input(key_ptr, key_len)
+            .and_then(key_text)
+            .map(str::to_string)
+        else {
+            return 0;
+        };
+        let Some(buf) = s.buffers.remove(&(font_ptr as u32 as usize)) else {
+            return 0;
+        };
+        let mut bytes = buf.into_vec();
+        bytes.truncate(font_len as u32 as usize);
+        s.engine
+            .bind_font(kind, &key, bytes)
+            .map(|h| h as i32)
+            .unwrap_or(0)
+    })
+}
+
+/// Drop a key's binding and its font (the host saw the file change); 1 if it was bound.
+#[no_mangle]
+pub extern "C" fn haforu_font_forget(key_kind: i32, key_ptr: i32, key_len: i32) -> i32 {
+    with(|s| {
+        let Some(kind) = haforu::FontKeyKind::from_code(key_kind as u32) else {
+            return 0;
+        };
+        let Some(key) = s
+            .input(key_ptr, key_len)
+            .and_then(key_text)
+            .map(str::to_string)
+        else {
+            return 0;
+        };
+        s.engine.forget_font(kind, &key) as i32
+    })
+}
+
+/// The error result of a job that failed in the host: `kind` an error-kind code, `msg` the
+/// host's reason; the job bytes (may be empty) give the id and `font.path`.
+#[no_mangle]
+pub extern "C" fn haforu_result_error(
+    job_ptr: i32,
+    job_len: i32,
+    line_no: i32,
+    kind: i32,
+    msg_ptr: i32,
+    msg_len: i32,
+) -> i32 {
+    with(|s| {
+        let out = match (s.input(job_ptr, job_len), s.input(msg_ptr, msg_len)) {
+            (Some(job), Some(msg)) => {
+                let kind = haforu::ErrorKind::from_code(kind as u32)
+                    .unwrap_or(haforu::ErrorKind::Internal);
+                let message = String::from_utf8_lossy(msg);
+                haforu::Engine::host_error(job, line_no as u32, kind, &message)
+            }
+            _ => bad_input("haforu_result_error"),
+        };
+        s.publish_output(out)
+    })
+}
+
+/// Add `"timing":{"total_ms":X}` to the current single-job result; returns its descriptor.
+#[no_mangle]
+pub extern "C" fn haforu_result_timing(total_ms: f64) -> i32 {
+    with(|s| {
+        s.out.add_timing(total_ms);
+        s.publish_current()
+    })
+}
+
+/// Judge an input's first line: 0 JSONL, 1 read the whole input and `haforu_split` it.
+#[no_mangle]
+pub extern "C" fn haforu_envelope_probe(ptr: i32, len: i32) -> i32 {
+    with(|s| {
+        s.input(ptr, len)
+            .is_some_and(haforu::envelope::needs_whole_input) as i32
     })
 }
 
@@ -299,15 +436,13 @@ pub extern "C" fn haforu_image_register(ptr: i32, len: i32, width: i32, height: 
                 match r {
                     Ok(handle) => {
                         let img = engine.image(handle).expect("just registered");
-                        Output {
-                            json: format!(
+                        Output::success(
+                            format!(
                                 "{{\"handle\":{handle},\"width\":{},\"height\":{}}}",
                                 img.width, img.height
                             )
                             .into_bytes(),
-                            data: Vec::new(),
-                            ok: true,
-                        }
+                        )
                     }
                     Err(error) => haforu::error_result("image", error),
                 }
@@ -347,11 +482,7 @@ pub extern "C" fn haforu_image_op(ptr: i32, len: i32) -> i32 {
 pub extern "C" fn haforu_font_info(handle: i32, face_index: i32) -> i32 {
     with(|s| {
         let out = match s.engine.font_info_json(handle as u32, face_index as u32) {
-            Ok(json) => Output {
-                json,
-                data: Vec::new(),
-                ok: true,
-            },
+            Ok(json) => Output::success(json),
             Err(error) => haforu::error_result("font_info", error),
         };
         s.publish_output(out)
@@ -363,6 +494,6 @@ pub extern "C" fn haforu_font_info(handle: i32, face_index: i32) -> i32 {
 pub extern "C" fn haforu_cache_clear() {
     with(|s| {
         s.engine.clear_caches();
-        s.publish(Vec::new(), Vec::new(), true);
+        s.publish(Vec::new());
     })
 }
