@@ -776,37 +776,91 @@ impl Engine {
         Ok(serde_json::to_vec(&info).expect("JSON serialises"))
     }
 
-    /// Parse and validate one job without opening a font or rendering (`haforu validate`):
-    /// `{"id","status":"success"}` plus the job's `warnings`, or the error result.
-    pub fn validate_json(&mut self, job_json: &[u8], line_no: u32, out: &mut Output) {
+    /// Check one job the way `haforu validate` does (`VALIDATE_ONLY`): parse and validate it,
+    /// resolve its font under the host's rules (an unbound path answers *needs font*, as a run
+    /// does), open the face and apply the coordinates, shape the text, and decode a compare
+    /// target; nothing is rasterised except for a job with `compare` (checked as `metrics`).
+    /// The answer is a verdict line, `{"id","valid":true,"warnings"?}` or `{"id","valid":false,
+    /// "error","error_kind","warnings"?}`; a sweep is valid when every point is (the first
+    /// failed point gives the error; point warnings follow as `sweep[i]: …`).
+    pub fn validate_json(
+        &mut self,
+        job_json: &[u8],
+        line_no: u32,
+        font_handle: Option<u32>,
+        opts: RunOptions,
+        out: &mut Output,
+    ) {
         out.json.clear();
         out.data.clear();
+        out.splice_at = None;
+        let invalid =
+            |out: &mut Output, e: JobError| result::write_verdict(&e.id, Err(&e), &[], out);
         let value = match job::parse_json(job_json) {
             Ok(v) => v,
             Err(error) => {
                 let id = job::fallback_id(None, line_no);
-                *out = error_output(&JobError {
-                    id,
-                    font_path: None,
-                    error,
-                });
-                return;
+                return invalid(
+                    out,
+                    JobError {
+                        id,
+                        font_path: None,
+                        error,
+                    },
+                );
             }
         };
-        match Job::from_value(&value) {
-            Ok(job) => {
-                out.json = result::validated_json(&job);
-                out.status = Status::Success;
-                out.splice_at = None;
-            }
+        let mut job = match Job::from_value(&value) {
+            Ok(j) => j,
             Err(error) => {
-                *out = error_output(&JobError {
-                    id: job::fallback_id(Some(&value), line_no),
-                    font_path: font_path_of(&value),
-                    error,
-                });
+                let id = job::fallback_id(Some(&value), line_no);
+                let font_path = font_path_of(&value);
+                return invalid(
+                    out,
+                    JobError {
+                        id,
+                        font_path,
+                        error,
+                    },
+                );
+            }
+        };
+        let font_handle = match self.host_font(&job, font_handle, opts) {
+            Ok(h) => h,
+            Err(Ok((kind, key))) => return result::write_needs_font(kind, &key, out),
+            Err(Err(error)) => {
+                let (id, font_path) = (job.id.clone(), job.font.path.clone());
+                return invalid(
+                    out,
+                    JobError {
+                        id,
+                        font_path,
+                        error,
+                    },
+                );
+            }
+        };
+        if job.rendering.format != Format::Glyphs {
+            job.rendering.format = if job.compare.is_some() {
+                Format::Metrics
+            } else {
+                Format::Glyphs
+            };
+        }
+        let mut data = std::mem::take(&mut out.data);
+        if job.sweep.is_some() {
+            match self.render_sweep(&job, font_handle) {
+                Ok(points) => result::write_sweep_verdict(&job, &points, out),
+                Err(e) => invalid(out, e),
+            }
+        } else {
+            match self.render_into(&job, font_handle, &mut data) {
+                Ok(r) => result::write_verdict(&job.id, Ok(()), &r.warnings, out),
+                Err(e) => invalid(out, e),
             }
         }
+        data.clear();
+        out.data = data;
     }
 
     /// Set the glyph coverage cache's bounds: `max_glyphs` (`Some(None)`: no count cap,

@@ -289,7 +289,7 @@ pub(crate) fn write_needs_font(kind: FontKeyKind, key: &str, out: &mut Output) {
 
 /// The SPEC §2 error result JSON: the message gets the ``job `id`: `` prefix here, once.
 pub(crate) fn error_json(id: &str, font_path: Option<&str>, e: &Error) -> Vec<u8> {
-    let message = format!("job `{id}`: {}", e.message);
+    let message = message_of(id, &e.message);
     let json = ResultJson {
         id,
         status: "error",
@@ -329,22 +329,76 @@ pub fn error_result(id: &str, error: Error) -> Output {
     })
 }
 
-/// The result of a validate-only run: id, success and the job's warnings.
-pub(crate) fn validated_json(job: &crate::Job) -> Vec<u8> {
-    let json = ResultJson {
-        id: &job.id,
-        status: "success",
-        rendering: None,
-        metrics: None,
-        glyphs: None,
-        compare: None,
-        points: None,
-        error: None,
-        error_kind: None,
-        font: None,
-        warnings: &job.warnings,
+#[derive(Serialize)]
+struct VerdictJson<'a> {
+    id: &'a str,
+    valid: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: &'a [String],
+}
+
+/// A validate-only verdict: valid with the job's warnings, or the error (its message as an
+/// error result would give it).
+pub(crate) fn write_verdict(
+    id: &str,
+    verdict: Result<(), &JobError>,
+    warnings: &[String],
+    out: &mut Output,
+) {
+    let message = verdict.err().map(|e| message_of(&e.id, &e.error.message));
+    let kind = verdict.err().map(|e| e.error.kind);
+    let json = VerdictJson {
+        id,
+        valid: kind.is_none(),
+        error: message.as_deref(),
+        error_kind: kind.map(ErrorKind::as_str),
+        warnings,
     };
-    serde_json::to_vec(&json).expect("result JSON serialises")
+    out.json.clear();
+    serde_json::to_writer(&mut out.json, &json).expect("verdict JSON serialises");
+    out.status = kind.map_or(Status::Success, Status::Error);
+}
+
+/// A sweep's verdict: valid when every point is.
+pub(crate) fn write_sweep_verdict(job: &Job, points: &[SweepPoint], out: &mut Output) {
+    let mut warnings = job.warnings.clone();
+    let mut failed = None;
+    let skip = job.warnings.len();
+    for (i, p) in points.iter().enumerate() {
+        match p {
+            SweepPoint::Done(r) => {
+                let own = r.warnings.get(skip..).unwrap_or(&[]);
+                warnings.extend(own.iter().map(|w| format!("sweep[{i}]: {w}")));
+            }
+            SweepPoint::Failed { error, .. } if failed.is_none() => {
+                failed = Some(JobError {
+                    id: job.id.clone(),
+                    font_path: None,
+                    error: Error::new(error.kind, point_message(i, &error.message)),
+                });
+            }
+            SweepPoint::Failed { .. } => {}
+        }
+    }
+    write_verdict(&job.id, failed.as_ref().map_or(Ok(()), Err), &warnings, out);
+}
+
+/// An error message as results carry it: ``job `id`: `` first.
+fn message_of(id: &str, message: &str) -> String {
+    format!("job `{id}`: {message}")
+}
+
+/// A sweep point's message: `sweep[i]: ` first unless it names its point already.
+fn point_message(i: usize, message: &str) -> String {
+    if message.starts_with("sweep[") {
+        message.to_string()
+    } else {
+        format!("sweep[{i}]: {message}")
+    }
 }
 
 /// One point of a sweep result.
@@ -380,11 +434,7 @@ pub(crate) fn write_sweep(
     let mut storage: Vec<(String, Vec<(String, f32)>)> = Vec::with_capacity(points.len());
     for (i, p) in points.iter().enumerate() {
         if let SweepPoint::Failed { requested, error } = p {
-            let message = if error.message.starts_with("sweep[") {
-                format!("job `{}`: {}", job.id, error.message)
-            } else {
-                format!("job `{}`: sweep[{i}]: {}", job.id, error.message)
-            };
+            let message = message_of(&job.id, &point_message(i, &error.message));
             storage.push((message, requested.clone()));
         }
     }

@@ -365,6 +365,66 @@ fn fonts_the_host_reads() {
     assert!(r["error"].as_str().unwrap().contains("font.name"), "{r}");
 }
 
+/// `VALIDATE_ONLY`: the engine writes `haforu validate`'s verdict lines, font included.
+#[test]
+fn validate_only_verdicts() {
+    use haforu::{RunOptions, Status};
+    let mut host = Host::new();
+    let h = host.handle(FONT);
+    let opts = RunOptions::default();
+    let mut out = haforu::Output::default();
+    let mut verdict = |host: &mut Host, job: &Value| -> Value {
+        host.engine
+            .validate_json(job.to_string().as_bytes(), 4, Some(h), opts, &mut out);
+        let v: Value = serde_json::from_slice(&out.json).unwrap();
+        assert_eq!(out.is_ok(), v["valid"] == true, "{v}");
+        v
+    };
+    assert_eq!(
+        verdict(&mut host, &good()),
+        json!({"id": "j", "valid": true})
+    );
+    let v = verdict(
+        &mut host,
+        &set(&["font", "variations"], json!({"wght": 500})),
+    );
+    assert_eq!(v["valid"], true);
+    assert!(
+        v["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("no variation axes"),
+        "{v}"
+    );
+    let v = verdict(&mut host, &set(&["font", "size"], json!(0)));
+    assert_eq!(
+        (v["valid"].clone(), v["error_kind"].clone()),
+        (json!(false), json!("bad_job"))
+    );
+    assert!(v["error"].as_str().unwrap().starts_with("job `j`: "), "{v}");
+    let mut sweep = good();
+    sweep["sweep"] = json!([{"wght": 400}, {"wght": "x"}]);
+    let v = verdict(&mut host, &sweep);
+    assert_eq!(v["valid"], false, "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("job `j`: sweep[1]"),
+        "{v}"
+    );
+    // Unbound paths answer needs-font, as runs do.
+    let mut engine = Engine::new();
+    engine.validate_json(good().to_string().as_bytes(), 0, None, opts, &mut out);
+    assert_eq!(out.status, Status::NeedsFont(haforu::FontKeyKind::Path));
+    engine.validate_json(b"{nope", 5, None, opts, &mut out);
+    let v: Value = serde_json::from_slice(&out.json).unwrap();
+    assert_eq!(
+        (v["id"].as_str(), v["error_kind"].as_str()),
+        (Some("line-5"), Some("bad_json"))
+    );
+}
+
 /// Hosts add timing through the engine: three decimals, the last key.
 #[test]
 fn timing_goes_last_with_three_decimals() {

@@ -232,9 +232,6 @@ pub extern "C" fn haforu_run(
         match input(buffers, ptr, len) {
             None => *out = bad_input("haforu_run"),
             Some(_) if flags & !RUN_FLAGS != 0 => *out = bad_input("haforu_run flags"),
-            Some(job) if flags & FLAG_VALIDATE_ONLY != 0 => {
-                engine.validate_json(job, line_no as u32, out)
-            }
             Some(job) => {
                 let handle = (font_handle != 0).then_some(font_handle as u32);
                 let opts = haforu::RunOptions {
@@ -244,7 +241,11 @@ pub extern "C" fn haforu_run(
                     no_handles: flags & FLAG_NO_HANDLES != 0,
                     named_fonts: flags & FLAG_NAMED_FONTS != 0,
                 };
-                engine.run_json_with(job, line_no as u32, handle, opts, out);
+                if flags & FLAG_VALIDATE_ONLY != 0 {
+                    engine.validate_json(job, line_no as u32, handle, opts, out)
+                } else {
+                    engine.run_json_with(job, line_no as u32, handle, opts, out)
+                }
             }
         }
         s.publish_current()
