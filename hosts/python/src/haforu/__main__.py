@@ -18,9 +18,10 @@ import time
 from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Sequence, TextIO, Tuple
 
 from . import __version__
-from ._envelope import parse_envelope
+from ._envelope import parse_jobs
 from ._runtime import cache_dir, default_font_path, get_runtime, wasm_path, wasmtime_version
-from .batch import default_workers, run_numbered, start_jobs
+from ._renderer import Renderer, verdict_of_error
+from .batch import default_workers, start_jobs
 from .errors import HaforuError, InvalidJobError
 from .session import StreamingSession
 
@@ -73,16 +74,6 @@ def _input_path(args: argparse.Namespace) -> str:
     if args.input is not None and args.input_flag is not None:
         raise UsageError("give the input as FILE or as -i FILE, not both")
     return args.input_flag or args.input or "-"
-
-
-def _read_input(path: str) -> str:
-    try:
-        if path == "-":
-            return sys.stdin.read()
-        with open(path, "r", encoding="utf-8") as f:
-            return f.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {'stdin' if path == '-' else path}: {exc}") from None
 
 
 def _open_output(path: Optional[str]) -> TextIO:
@@ -314,70 +305,55 @@ def cmd_stream(args: argparse.Namespace) -> int:
             out.close()
 
 
-def _as_validation(job: str) -> str:
-    """A job with a known format is checked as a ``glyphs`` job: every field, limit and the font
-    are checked, nothing is rasterised (what the Rust CLI does). A job with ``compare`` needs a
-    raster: it is checked as a ``metrics`` job (which decodes and compares its target too); a
-    ``glyphs`` job with ``compare`` stays as it is (and is invalid)."""
+def _reading(jobs: Iterator[Tuple[int, Any]], path: str) -> Iterator[Tuple[int, Any]]:
+    """``jobs`` with a read error of the input (read lazily) as a UsageError."""
     try:
-        obj = json.loads(job)
-    except (ValueError, RecursionError):
-        return job
-    rendering = obj.get("rendering") if isinstance(obj, dict) else None
-    if isinstance(rendering, dict) and rendering.get("format") in _FORMATS and rendering["format"] != "glyphs":
-        rendering["format"] = "metrics" if "compare" in obj else "glyphs"
-        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-    return job
-
-
-def _validation_line(result: str) -> Tuple[str, bool]:
-    """``{"id","valid":true}`` or ``{"id","valid":false,"error","error_kind"}``, plus the result's
-    ``warnings`` when it has any. A sweep is valid only when every point is: the first failed
-    point gives ``error``/``error_kind``; the points' warnings follow the job's, each as
-    ``sweep[i]: ...`` (what the Rust CLI prints)."""
-    r = json.loads(result)
-    ok = r.get("status") == "success"
-    error, kind = r.get("error"), r.get("error_kind")
-    warnings = list(r.get("warnings") or [])
-    points = r.get("points")
-    for i, p in enumerate(points if isinstance(points, list) else []):
-        if ok and p.get("status") == "error":
-            ok, error, kind = False, p.get("error"), p.get("error_kind")
-        warnings.extend(f"sweep[{i}]: {w}" for w in p.get("warnings") or [])
-    line: Dict[str, Any] = {"id": r.get("id"), "valid": ok}
-    if not ok:
-        line["error"] = error
-        line["error_kind"] = kind
-    if warnings:
-        line["warnings"] = warnings
-    return json.dumps(line, separators=(",", ":"), ensure_ascii=False), ok
+        yield from jobs
+    except OSError as exc:
+        raise UsageError(f"cannot read {'stdin' if path == '-' else path}: {exc}") from None
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    text = _read_input(_input_path(args))
+    """Each job checked by the engine (``VALIDATE_ONLY``): its verdict line as the engine wrote
+    it, in input order; exit 1 if any is invalid (the descriptor's status says which)."""
+    path = _input_path(args)
     opts = _engine_opts(args)
+    src = _open_input(path)
     out = _open_output(args.output)
     try:
         try:
-            _, jobs = parse_envelope(text)
+            try:
+                _, jobs = parse_jobs(src, "validate")  # read as `batch` reads it
+            except OSError as exc:
+                raise UsageError(f"cannot read {'stdin' if path == '-' else path}: {exc}") from None
         except InvalidJobError as exc:
-            line, _ = _validation_line(_envelope_line(exc))
-            out.write(line + "\n")
+            out.write(verdict_of_error(_envelope_line(exc).encode("utf-8"), exc.kind) + "\n")
             out.flush()
             return EXIT_ENVELOPE
-        # The rewritten jobs at their own line numbers (an id-less job is reported as line-N).
-        results = run_numbered([(n, _as_validation(j) if isinstance(j, str) else j) for n, j in jobs], **opts)
+        renderer = Renderer(**opts)
         invalid = 0
         try:
-            for result in results:
-                line, ok = _validation_line(result)
-                invalid += not ok
-                out.write(line + "\n")
-            out.flush()
+            for n, job in _reading(jobs, path):
+                line, status, _ = renderer.validate_json(job, n)
+                invalid += status != 0
+                try:
+                    out.write(line + "\n")
+                except BrokenPipeError:
+                    raise
+                except OSError as exc:
+                    raise OutputError(f"writing results: {exc}") from None
+            try:
+                out.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                raise OutputError(f"writing results: {exc}") from None
         finally:
-            results.close()  # type: ignore[attr-defined]
+            renderer.close()
         return EXIT_JOB_ERRORS if invalid else EXIT_OK
     finally:
+        if src is not sys.stdin.buffer:
+            src.close()
         if out is not sys.stdout:
             out.close()
 

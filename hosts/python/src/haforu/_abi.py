@@ -51,7 +51,8 @@ EXPORTS: Dict[str, int] = {
 # ``haforu_run`` flags.
 #: Image bytes stay out of band at ``data_ptr/data_len``; the JSON has no ``data`` key.
 DATA_OUT_OF_BAND = 1
-#: Parse and validate the job only (no font opened, nothing rendered).
+#: Check the job as ``haforu validate`` does (font provided as for a run, face opened, text
+#: shaped; nothing rasterised but a ``compare`` job's metrics): the JSON is the verdict line.
 VALIDATE_ONLY = 2
 #: A sweep's point images are concatenated out of band.
 POINTS_OUT_OF_BAND = 4

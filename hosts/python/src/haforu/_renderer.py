@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
 import wasmtime
 
 from ._abi import (
-    DATA_OUT_OF_BAND, KEY_PATH, POINTS_OUT_OF_BAND, SPLICE_DATA, STATUS_NEEDS_FONT, STATUS_OK, Descriptor,
+    DATA_OUT_OF_BAND, KEY_PATH, POINTS_OUT_OF_BAND, SPLICE_DATA, STATUS_NEEDS_FONT, STATUS_OK, VALIDATE_ONLY,
+    Descriptor,
 )
 from ._b64 import encode_into
 from ._instance import FACTS, EngineFacts, Trapped, WasmInstance
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["Renderer", "TooLong", "HostFailure", "read_font_file", "engine_facts"]
+__all__ = ["Renderer", "TooLong", "HostFailure", "Outcome", "read_font_file", "engine_facts", "verdict_of_error"]
 
 #: numpy, imported on first use: JSON-only users (and the start-up time) do not pay for it.
 _np: Any = None
@@ -57,6 +58,21 @@ _STAMP_CHECKS_PER_JOB = 16
 BYTES_KEY_PREFIX = "haforu:bytes:sha256:"
 
 Stamp = Tuple[int, int, int, int]
+#: One job's answer: (the engine's JSON line, descriptor status, descriptor kind code).
+Outcome = Tuple[str, int, int]
+
+
+def verdict_of_error(result: bytes, kind: str) -> str:
+    """The verdict line ``{"id","valid":false,"error","error_kind"}`` of a job that failed in the
+    host (a font file it cannot read, a trap, a line over the limit, an invalid job list), made
+    from the engine's error result for it (``haforu_result_error`` / ``haforu_split``).
+
+    ABI gap: ``haforu_result_error`` writes an error result even for a ``VALIDATE_ONLY`` job, so
+    only here does the host re-read an engine result; ``kind`` is the descriptor's (a name from
+    ``haforu_info``'s ``error_kinds``)."""
+    r = json.loads(result)
+    line = {"id": r.get("id"), "valid": False, "error": r.get("error"), "error_kind": kind}
+    return json.dumps(line, separators=(",", ":"), ensure_ascii=False)
 
 
 class HostFailure(Exception):
@@ -269,30 +285,33 @@ class Renderer:
 
     # -- one job -------------------------------------------------------------------------------
 
-    def _execute(self, job: Optional[bytes], line_no: int, flags: int) -> Tuple[Descriptor, bytes, int, bool]:
+    def _execute(self, job: Optional[bytes], line_no: int, flags: int
+                 ) -> Tuple[Descriptor, bytes, int, bool, bool]:
         """Run one job, answering *needs font*; every failure the host sees (an unreadable font,
         a trap, a job over the size limit: ``job=None``) becomes the engine's error result.
-        Returns (descriptor, JSON, memory base, whether a font had to be bound)."""
+        Returns (descriptor, JSON, memory base, whether a font had to be bound, whether the
+        result is such a host-side failure)."""
         limit = self.facts.max_job_bytes
         if job is None or len(job) > limit:
             return self._fail(None, line_no, "limit_exceeded", f"the job is longer than the limit of {limit} bytes"
-                              ) + (False,)
+                              ) + (False, True)
         bound = False
         try:
             for _ in range(3):
                 d, out, base = self.inst.run(job, line_no, 0, flags)
                 if d.status != STATUS_NEEDS_FONT:
-                    return d, out, base, bound
+                    return d, out, base, bound, False
                 key = _string_at(base + d.data_ptr, d.data_len)
                 try:
                     self._provide(d.kind, key)
                 except HostFailure as f:
-                    return self._fail(job, line_no, f.kind, f.reason) + (bound,)
+                    return self._fail(job, line_no, f.kind, f.reason) + (bound, True)
                 bound = True
-            return self._fail(job, line_no, "internal", "the engine asked again for a font it was given") + (bound,)
+            return self._fail(job, line_no, "internal", "the engine asked again for a font it was given"
+                              ) + (bound, True)
         except Trapped as t:
             self._after_trap(t)
-            return self._fail(job, line_no, t.kind, self._trap_text(t)) + (bound,)
+            return self._fail(job, line_no, t.kind, self._trap_text(t)) + (bound, True)
         finally:
             self._pending = {}
 
@@ -319,22 +338,34 @@ class Renderer:
 
     # -- JSON jobs -----------------------------------------------------------------------------
 
+    def _job_bytes(self, job: Union[str, bytes, TooLong]) -> Optional[bytes]:
+        """The job's bytes, or None for a job over the size limit (never copied)."""
+        if isinstance(job, TooLong):
+            return None
+        if isinstance(job, str):
+            # A str longer than the limit in characters is longer in bytes: never encode it.
+            return None if len(job) > self.facts.max_job_bytes else job.encode("utf-8", "surrogatepass")
+        return job
+
+    def validate_json(self, job: Union[str, bytes, TooLong], line_no: int = 0) -> Outcome:
+        """Check one job (``VALIDATE_ONLY``, fonts provided as for a run): the engine's verdict
+        line ``{"id","valid",...}`` as it is, with the descriptor's status (0 valid, 1 invalid)
+        and error-kind code."""
+        self._check_fonts()
+        d, out, _, _, host = self._execute(self._job_bytes(job), line_no, VALIDATE_ONLY)
+        if host:
+            return verdict_of_error(out, self.facts.kind(d.kind)), d.status, d.kind
+        return out.decode("utf-8"), d.status, d.kind
+
     def render_json(self, job: Union[str, bytes, TooLong], line_no: int = 0) -> str:
         """Run one job (JSON text, any bytes); always returns one result JSON (errors included).
         Image bytes come out of band and are base64-encoded here straight from linear memory
         (C speed, GIL released where possible, see _b64) into the place the engine reports
         (``SPLICE_DATA``): the text is the engine's inline output byte for byte."""
         t0 = _perf()
-        job_bytes: Optional[bytes]
-        if isinstance(job, TooLong):
-            job_bytes = None
-        elif isinstance(job, str):
-            # A str longer than the limit in characters is longer in bytes: never encode it.
-            job_bytes = None if len(job) > self.facts.max_job_bytes else job.encode("utf-8", "surrogatepass")
-        else:
-            job_bytes = job
+        job_bytes = self._job_bytes(job)
         self._check_fonts()
-        d, out, base, _ = self._execute(job_bytes, line_no, SPLICE_DATA)
+        d, out, base, _, _ = self._execute(job_bytes, line_no, SPLICE_DATA)
         n = d.data_len
         if d.status != STATUS_OK or not n:
             return self._timed(out, t0).decode("utf-8")
@@ -355,7 +386,7 @@ class Renderer:
         result raises the matching HaforuError."""
         if font_path is not None:
             self._check_fonts(font_path.encode("utf-8", "surrogateescape"))
-        d, out, base, bound = self._execute(job, 0, flags)
+        d, out, base, bound, _ = self._execute(job, 0, flags)
         result: Dict[str, Any] = json.loads(out)
         if d.status:
             raise self._error_from(result, job_id, font_path)

@@ -11,7 +11,7 @@ from ._envelope import AnyJobIter, JobSource, parse_jobs
 from ._instance import check_max_fonts, check_max_glyphs
 from ._renderer import Renderer, TooLong
 
-__all__ = ["process_jobs", "start_jobs", "run_numbered", "default_workers"]
+__all__ = ["process_jobs", "start_jobs", "default_workers"]
 
 #: Jobs handed to a worker thread at a time: amortises queue hand-offs (~5 µs each).
 _CHUNK = 16
@@ -81,16 +81,6 @@ def start_jobs(
         listed = list(jobs)
         count, jobs = len(listed), iter(listed)
     return count, _start(count, jobs, workers, opts)
-
-
-def run_numbered(jobs: List[Tuple[int, Union[str, bytes, TooLong]]], *, workers: int = 1,
-                 **options: Any) -> Iterator[str]:
-    """Run already split jobs ``(line_no, job)`` (the keyword options of :func:`process_jobs`)."""
-    opts = _options(options.pop("max_fonts", 512), options.pop("max_glyphs", None), options.pop("timeout_ms", None),
-                    options.pop("memory_limit_mb", None), options.pop("base_dir", None))
-    if options:
-        raise TypeError(f"run_numbered() got unexpected options {sorted(options)}")
-    return _start(len(jobs), iter(jobs), workers, opts)
 
 
 def _options(max_fonts: Optional[int], max_glyphs: Optional[int], timeout_ms: Optional[int],
