@@ -86,9 +86,40 @@ def test_font_bytes(session: haforu.StreamingSession) -> None:
     a = session.render_to_numpy(None, "Hamburgefonstiv", 48, 800, 100, font_bytes=data)
     b = session.render_to_numpy(DEJAVU, "Hamburgefonstiv", 48, 800, 100)
     assert np.array_equal(a, b)
-    before = session.cache_stats()["font_hits"]
-    session.render_to_numpy(None, "x", 48, 80, 100, font_bytes=data)
-    assert session.cache_stats()["font_hits"] == before + 1
+    stats = session.cache_stats()
+    session.render_to_numpy(None, "x", 48, 80, 100, font_bytes=bytes(data))  # same content, another object
+    after = session.cache_stats()
+    assert after["font_hits"] == stats["font_hits"] + 1 and after["font_misses"] == stats["font_misses"]
+    # Registered (haforu_font_register), not bound under a made-up path: the engine's bound
+    # files do not list it, and no result or error names a font path for it.
+    assert after["engine"]["bound_fonts"]["entries"] == 1 and after["fonts_registered"] == 2
+    m = session.metrics(None, "Hamburgefonstiv", 48, 800, 100, font_bytes=data)
+    assert m == session.metrics(DEJAVU, "Hamburgefonstiv", 48, 800, 100)
+    with pytest.raises(haforu.HaforuError) as e:
+        session.render_to_numpy(None, "x", 48, 80, 100, direction="sideways", font_bytes=data)
+    assert e.value.kind == "bad_job" and e.value.font_path is None and "haforu:" not in str(e.value)
+    with pytest.raises(haforu.HaforuError) as e:
+        session.metrics(None, "x", 48, 80, 100, font_bytes=b"not a font")
+    assert e.value.kind == "font_parse" and e.value.font_path is None and "haforu:" not in str(e.value)
+    with pytest.raises(haforu.HaforuError) as e:
+        session.metrics(None, "x", 48, 80, 100, font_bytes=b"")
+    assert e.value.kind == "font_parse" and e.value.font_path is None and str(e.value).startswith("job `metrics`: ")
+
+
+def test_font_bytes_after_a_trap() -> None:
+    """A deadline trap rebuilds the instance: its font handles are gone, so the bytes are
+    registered again on the next call (and render as before)."""
+    data = DEJAVU.read_bytes()
+    with haforu.StreamingSession(timeout_ms=1) as s:
+        small = s.render_to_numpy(None, "Hamburgefonstiv", 24, 300, 40, font_bytes=data)
+        misses = s.cache_stats()["font_misses"]
+        with pytest.raises(haforu.HaforuError) as e:
+            s.render_to_numpy(None, "Hamburgefonstiv " * 40, 300, 10000, 400, font_bytes=data)
+        assert e.value.kind == "resource_limit" and e.value.font_path is None
+        again = s.render_to_numpy(None, "Hamburgefonstiv", 24, 300, 40, font_bytes=data)
+        st = s.cache_stats()
+        assert st["instance_rebuilds"] >= 1 and st["font_misses"] == misses + 1
+    assert np.array_equal(small, again)
 
 
 def test_default_font(session: haforu.StreamingSession) -> None:

@@ -10,7 +10,6 @@ including the failures only the host sees (``haforu_result_error``).
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import json
 import os
 import stat as _stat
@@ -54,8 +53,6 @@ _string_at = ctypes.string_at
 _O_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
 #: Bound font files checked for changes before each JSON job (round robin beyond this many).
 _STAMP_CHECKS_PER_JOB = 16
-#: Prefix of the key under which in-memory font bytes are bound (``font.path`` of the job).
-BYTES_KEY_PREFIX = "haforu:bytes:sha256:"
 
 Stamp = Tuple[int, int, int, int]
 #: One job's answer: (the engine's JSON line, descriptor status, descriptor kind code).
@@ -183,9 +180,10 @@ class Renderer:
         #: fonts and evicts them; this only remembers what to watch.
         self._watch: "OrderedDict[bytes, Tuple[str, Stamp]]" = OrderedDict()
         self._watch_at = 0
-        #: In-memory font bytes of the current call, by their bytes key.
-        self._pending: Dict[bytes, bytes] = {}
-        self._last_bytes: Tuple[Optional[bytes], str] = (None, "")
+        #: In-memory fonts (``font_bytes=``) registered with ``haforu_font_register``: bytes ->
+        #: handle, least recently used dropped past ``max_fonts``; emptied when the instance is
+        #: rebuilt (its handles die with it).
+        self._bytes_fonts: "OrderedDict[bytes, int]" = OrderedDict()
         self.font_binds = 0
         self.font_changes = 0
         self.font_hits = 0
@@ -194,6 +192,7 @@ class Renderer:
     def close(self) -> None:
         self.inst.close()
         self._watch.clear()
+        self._bytes_fonts.clear()
 
     @property
     def facts(self) -> EngineFacts:
@@ -213,25 +212,50 @@ class Renderer:
         return real
 
     def _provide(self, key_kind: int, key: bytes) -> None:
-        """Answer a *needs font*: read the file named by ``key`` and bind it (or the pending
-        in-memory bytes of that key). Raises HostFailure or Trapped."""
+        """Answer a *needs font*: read the file named by ``key`` and bind it. Raises HostFailure
+        or Trapped."""
         if key_kind != KEY_PATH:
             raise HostFailure("internal", "the engine asked for a font by name, which this host does not serve")
-        data = self._pending.get(key)
-        if data is not None:
-            self.inst.font_bind(KEY_PATH, key, data)
-        else:
-            path = key.decode("utf-8", "surrogateescape")
-            real = self.resolve_path(path)
-            data, stamp = read_font_file(real, self.facts.max_font_bytes, path)
-            self.inst.font_bind(KEY_PATH, key, data)
-            self._watch[key] = (real, stamp)
-            self._watch.move_to_end(key)
-            while len(self._watch) > self.inst.max_fonts:  # the engine evicted one of them too
-                old, _ = self._watch.popitem(last=False)
-                self.inst.font_forget(KEY_PATH, old)
+        path = key.decode("utf-8", "surrogateescape")
+        real = self.resolve_path(path)
+        data, stamp = read_font_file(real, self.facts.max_font_bytes, path)
+        self.inst.font_bind(KEY_PATH, key, data)
+        self._watch[key] = (real, stamp)
+        self._watch.move_to_end(key)
+        while len(self._watch) > self.inst.max_fonts:  # the engine evicted one of them too
+            old, _ = self._watch.popitem(last=False)
+            self.inst.font_forget(KEY_PATH, old)
         self.font_binds += 1
         self.font_bytes_bound += len(data)
+
+    def bytes_handle(self, data: bytes) -> Tuple[int, bool]:
+        """The handle of in-memory font bytes (registered once per content, by
+        ``haforu_font_register``) and whether it was registered just now. Raises Trapped."""
+        fonts = self._bytes_fonts
+        handle = fonts.get(data)
+        if handle is not None:
+            fonts.move_to_end(data)
+            return handle, False
+        handle = self.inst.font_register(data)
+        fonts[data] = handle
+        self.font_binds += 1
+        self.font_bytes_bound += len(data)
+        self._trim_bytes_fonts()
+        return handle, True
+
+    def _trim_bytes_fonts(self) -> None:
+        fonts = self._bytes_fonts
+        while len(fonts) > self.inst.max_fonts:
+            _, old = fonts.popitem(last=False)
+            self.inst.font_drop(old)
+
+    def set_max_fonts(self, max_fonts: int) -> None:
+        """Bound the fonts kept (the engine's bound files, and the in-memory fonts here)."""
+        self.inst.set_max_fonts(max_fonts)
+        try:
+            self._trim_bytes_fonts()
+        except Trapped as t:
+            self._after_trap(t)
 
     def _check_fonts(self, key: Optional[bytes] = None) -> None:
         """Forget bound files that changed (size, mtime, inode) or went away: ``key`` alone, or
@@ -263,20 +287,11 @@ class Renderer:
                     self._after_trap(t)
                     return
 
-    def bytes_key(self, data: bytes) -> str:
-        """The ``font.path`` under which in-memory font bytes are bound (by content), and make
-        them the answer to the engine's *needs font* for it during this call."""
-        last, key = self._last_bytes
-        if last is not data:
-            key = BYTES_KEY_PREFIX + hashlib.sha256(data).hexdigest()
-            self._last_bytes = (data, key)
-        self._pending = {key.encode("ascii"): bytes(data)}
-        return key
-
     def _after_trap(self, t: Trapped) -> None:
         if t.fatal:
             self.inst.rebuild()
             self._watch.clear()
+            self._bytes_fonts.clear()
 
     def _trap_text(self, t: Trapped) -> str:
         if t.fatal:
@@ -285,12 +300,12 @@ class Renderer:
 
     # -- one job -------------------------------------------------------------------------------
 
-    def _execute(self, job: Optional[bytes], line_no: int, flags: int
+    def _execute(self, job: Optional[bytes], line_no: int, flags: int, handle: int = 0
                  ) -> Tuple[Descriptor, bytes, int, bool, bool]:
-        """Run one job, answering *needs font*; every failure the host sees (an unreadable font,
-        a trap, a job over the size limit: ``job=None``) becomes the engine's error result.
-        Returns (descriptor, JSON, memory base, whether a font had to be bound, whether the
-        result is such a host-side failure)."""
+        """Run one job (with ``handle``, when not 0, as its font), answering *needs font*; every
+        failure the host sees (an unreadable font, a trap, a job over the size limit:
+        ``job=None``) becomes the engine's error result. Returns (descriptor, JSON, memory base,
+        whether a font had to be bound, whether the result is such a host-side failure)."""
         limit = self.facts.max_job_bytes
         if job is None or len(job) > limit:
             return self._fail(None, line_no, "limit_exceeded", f"the job is longer than the limit of {limit} bytes"
@@ -298,7 +313,7 @@ class Renderer:
         bound = False
         try:
             for _ in range(3):
-                d, out, base = self.inst.run(job, line_no, 0, flags)
+                d, out, base = self.inst.run(job, line_no, handle, flags)
                 if d.status != STATUS_NEEDS_FONT:
                     return d, out, base, bound, False
                 key = _string_at(base + d.data_ptr, d.data_len)
@@ -312,8 +327,6 @@ class Renderer:
         except Trapped as t:
             self._after_trap(t)
             return self._fail(job, line_no, t.kind, self._trap_text(t)) + (bound, True)
-        finally:
-            self._pending = {}
 
     def _fail(self, job: Optional[bytes], line_no: int, kind: str, reason: str) -> Tuple[Descriptor, bytes, int]:
         """``haforu_result_error`` for a host-side failure (a second try without the job text,
@@ -380,25 +393,36 @@ class Renderer:
 
     # -- native calls --------------------------------------------------------------------------
 
-    def run_native(self, job: bytes, job_id: str, font_path: Optional[str], flags: int = 0
-                   ) -> Tuple[Dict[str, Any], Descriptor, int]:
+    def run_native(self, job: bytes, job_id: str, font_path: Optional[str], flags: int = 0,
+                   font_bytes: Optional[bytes] = None) -> Tuple[Dict[str, Any], Descriptor, int]:
         """Run a job built by the host: (parsed result, descriptor, memory base); an error
-        result raises the matching HaforuError."""
-        if font_path is not None:
+        result raises the matching HaforuError. The font is ``font_bytes`` when given (passed
+        as ``haforu_run``'s font handle; the job names no font source), else the job's."""
+        handle = 0
+        fresh = False
+        if font_bytes is not None:
+            try:
+                handle, fresh = self.bytes_handle(font_bytes)
+            except Trapped as t:
+                self._after_trap(t)
+                d, out, _ = self._fail(job, 0, t.kind, self._trap_text(t))
+                raise self._error_from(json.loads(out), job_id, None) from None
+        elif font_path is not None:
             self._check_fonts(font_path.encode("utf-8", "surrogateescape"))
-        d, out, base, bound, _ = self._execute(job, 0, flags)
+        d, out, base, bound, _ = self._execute(job, 0, flags, handle)
         result: Dict[str, Any] = json.loads(out)
         if d.status:
             raise self._error_from(result, job_id, font_path)
-        if not bound:
+        if not bound and not fresh:
             self.font_hits += 1
         return result, d, base
 
     def render_pixels(
-        self, job: bytes, width: int, height: int, job_id: str, font_path: Optional[str]
+        self, job: bytes, width: int, height: int, job_id: str, font_path: Optional[str],
+        font_bytes: Optional[bytes] = None,
     ) -> "npt.NDArray[np.uint8]":
         """Run a ``raw`` job with out-of-band data; copy the pixels once into a new (H, W) array."""
-        _, d, base = self.run_native(job, job_id, font_path, DATA_OUT_OF_BAND)
+        _, d, base = self.run_native(job, job_id, font_path, DATA_OUT_OF_BAND, font_bytes)
         n = width * height
         if d.data_len != n or (n and not d.data_ptr):
             raise RenderError(
@@ -412,10 +436,11 @@ class Renderer:
             _memmove(arr.ctypes.data, base + d.data_ptr, n)
         return arr
 
-    def run_sweep(self, job: bytes, job_id: str, font_path: Optional[str]) -> Tuple[Dict[str, Any], int, int]:
+    def run_sweep(self, job: bytes, job_id: str, font_path: Optional[str], font_bytes: Optional[bytes] = None
+                  ) -> Tuple[Dict[str, Any], int, int]:
         """Run a sweep job with the point images out of band: (result, data address, data
         length); a job-level error raises. Copy the data before the next engine call."""
-        result, d, base = self.run_native(job, job_id, font_path, POINTS_OUT_OF_BAND)
+        result, d, base = self.run_native(job, job_id, font_path, POINTS_OUT_OF_BAND, font_bytes)
         return result, base + d.data_ptr, d.data_len
 
     @staticmethod
@@ -519,7 +544,8 @@ class Renderer:
 
     def stats(self, engine_cache: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         """The host's counters plus the engine's bound-font figures (``cache.bound_fonts`` of
-        ``haforu_info``, passed in when the caller has it)."""
+        ``haforu_info``, passed in when the caller has it); ``fonts_registered`` counts the
+        bound files and the in-memory fonts registered here."""
         inst = self.inst
         if engine_cache is None:
             engine_cache = self.info().get("cache", {})
@@ -532,6 +558,9 @@ class Renderer:
         else:
             entries = int(bound or 0)
             font_bytes = hits = evictions = None
+        entries += len(self._bytes_fonts)
+        if font_bytes is not None:
+            font_bytes = int(font_bytes) + sum(len(b) for b in self._bytes_fonts)
         if evictions is None:
             evictions = max(0, self.font_binds - self.font_changes - entries)
         return {

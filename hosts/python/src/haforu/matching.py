@@ -350,9 +350,11 @@ def sweep_on(
     height: int,
     font_path: Optional[str],
     job_id: str = "sweep",
+    font_bytes: Optional[bytes] = None,
 ) -> List[SweepPoint]:
     """Run one sweep job (``coords`` within the engine's ``max_sweep_points``) on ``r``.
-    ``build_job(r, extra)`` builds the job JSON with the extra top-level keys."""
+    ``build_job(r, extra)`` builds the job JSON with the extra top-level keys; ``font_bytes``:
+    the in-memory font (when the job names no file)."""
     from .session import Metrics
 
     with _registered(r, (target,) if target is not None else (), "sweep target") as handles:
@@ -360,7 +362,7 @@ def sweep_on(
         if handles:
             extra["compare"] = {"target": handles[0][0], "method": method}
         job = build_job(r, extra)
-        result, addr, n = r.run_sweep(job, job_id, font_path)
+        result, addr, n = r.run_sweep(job, job_id, font_path, font_bytes)
         np_ = _np() if fmt in ("raw", "pgm") else None
         points: List[SweepPoint] = []
         for p in result.get("points", ()):

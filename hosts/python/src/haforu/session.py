@@ -183,10 +183,10 @@ class StreamingSession:
         with self._lock:
             r = self._r()
             job = _build_job(
-                "render_to_numpy", "raw", _font_key(r, path, font_bytes), text, size, width, height, variations,
-                script, direction, language, features, face_index, instance,
+                "render_to_numpy", "raw", path, text, size, width, height, variations, script, direction, language,
+                features, face_index, instance,
             )
-            return r.render_pixels(job, width, height, "render_to_numpy", path)
+            return r.render_pixels(job, width, height, "render_to_numpy", path, _req(path, font_bytes))
 
     def metrics(
         self,
@@ -210,10 +210,10 @@ class StreamingSession:
         with self._lock:
             r = self._r()
             job = _build_job(
-                "metrics", "metrics", _font_key(r, path, font_bytes), text, size, width, height, variations, script,
-                direction, language, features, face_index, instance,
+                "metrics", "metrics", path, text, size, width, height, variations, script, direction, language,
+                features, face_index, instance,
             )
-            result, _, _ = r.run_native(job, "metrics", path)
+            result, _, _ = r.run_native(job, "metrics", path, 0, _req(path, font_bytes))
         m = result["metrics"]
         x, y, w, h = (int(v) for v in m["bbox"])
         return Metrics(density=float(m["density"]), beam=float(m["beam"]), bbox=(x, y, w, h))
@@ -309,11 +309,12 @@ class StreamingSession:
         src = target_source(target)
 
         def build(r: Renderer, extra: Mapping[str, Any]) -> bytes:
-            return _build_job(job_id, format, _font_key(r, path, font_bytes), text, size, width, height, variations,
-                              script, direction, language, features, face_index, instance, extra)
+            return _build_job(job_id, format, path, text, size, width, height, variations, script, direction,
+                              language, features, face_index, instance, extra)
 
         def run(r: Renderer, chunk: Sequence[object]) -> "List[SweepPoint]":
-            return sweep_on(r, build, chunk, src, method, format, width, height, path, job_id)
+            return sweep_on(r, build, chunk, src, method, format, width, height, path, job_id,
+                            _req(path, font_bytes))
 
         k = max(1, min(workers, len(points)))
         with self._lock:
@@ -386,9 +387,9 @@ class StreamingSession:
         bound in the engine; the least recently used beyond it are dropped now."""
         n = check_max_fonts(cache_size, "cache_size")
         with self._lock:
-            self._r().inst.set_max_fonts(n)
+            self._r().set_max_fonts(n)
             for h in self._helpers:
-                h.inst.set_max_fonts(n)
+                h.set_max_fonts(n)
             self._config["max_fonts"] = n
 
     def set_glyph_cache_size(self, max_glyphs: int) -> None:
@@ -414,13 +415,13 @@ class StreamingSession:
             self._r().inst.cache_clear()
 
 
-def _font_key(r: Renderer, path: Optional[str], font_bytes: Optional[bytes]) -> str:
-    """``font.path`` of a keyword call's job: the file, or the key in-memory bytes are bound
-    under (the engine asks for them once, then keeps them like a file)."""
+def _req(path: Optional[str], font_bytes: Optional[bytes]) -> Optional[bytes]:
+    """The in-memory font of a keyword call (None when it names a file): registered once per
+    content and passed as ``haforu_run``'s font handle, so its results name no font path."""
     if path is not None:
-        return path
+        return None
     assert font_bytes is not None
-    return r.bytes_key(font_bytes)
+    return bytes(font_bytes)
 
 
 def _font_path(font_path: Optional[PathLike], font_bytes: Optional[bytes], job_id: str) -> Optional[str]:
@@ -438,7 +439,7 @@ def _font_path(font_path: Optional[PathLike], font_bytes: Optional[bytes], job_i
 def _build_job(
     job_id: str,
     fmt: str,
-    path: str,
+    path: Optional[str],
     text: str,
     size: float,
     width: int,
@@ -453,12 +454,15 @@ def _build_job(
     extra: Optional[Mapping[str, Any]] = None,
 ) -> bytes:
     """The SPEC job for a keyword call, as compact JSON bytes (built here, never parsed). The
-    font is named by its path (or the key of in-memory bytes). ``extra``: more top-level keys
-    (``sweep``, ``compare``)."""
+    font is named by its path, or (``path=None``, in-memory bytes) by no source at all: the
+    handle goes as ``haforu_run``'s argument. ``extra``: more top-level keys (``sweep``,
+    ``compare``)."""
     for name, value in (("width", width), ("height", height)):
         if not isinstance(value, int) or isinstance(value, bool):
             raise InvalidJobError(f"job `{job_id}`: {name} must be an int", "bad_job", job_id=job_id, font_path=path)
-    font: Dict[str, Any] = {"size": size, "path": path}
+    font: Dict[str, Any] = {"size": size}
+    if path is not None:
+        font["path"] = path
     if face_index:
         font["face_index"] = face_index
     if instance is not None:
