@@ -114,6 +114,22 @@ def test_batch_stdin_and_file(tmp_path: Path) -> None:
     assert stats["jobs"] == 5 and stats["ok"] == 5 and stats["errors"] == {}
 
 
+@pytest.mark.parametrize("command", ["batch", "batch -j 2", "stream"])
+def test_stats_count_descriptor_outcomes(command: str) -> None:
+    """--stats counts by the engine's status and kind code, not by reading the result text: a
+    sweep with a failed point succeeded; a host-side failure (an unreadable font) and engine
+    errors count by kind; an id that looks like a status changes nothing."""
+    sweep = job("sw", font={"path": str(INTER), "size": 20}, fmt="metrics", width=40, height=30)
+    sweep["sweep"] = [{"wght": 400}, {"wght": "bold"}]
+    lines = [dumps(job('"status":"error"', fmt="metrics")), dumps(sweep), dumps(job("nf", font="/nope.ttf")),
+             "{oops", dumps({"id": "z"}), dumps(job("ok", fmt="metrics"))]
+    p = cli([*command.split(), "--stats"], stdin="\n".join(lines) + "\n")
+    assert p.returncode == 0, p.stderr
+    stats = json.loads(p.stderr.splitlines()[-1])
+    assert stats["jobs"] == 6 and stats["ok"] == 3
+    assert stats["errors"] == {"bad_job": 1, "bad_json": 1, "font_not_found": 1}
+
+
 def test_exit_codes(tmp_path: Path) -> None:
     mixed = dumps(job("good", fmt="metrics")) + "\n" + dumps(job("bad", font="/nope.ttf", fmt="metrics")) + "\n"
     for cmd in ("batch", "stream"):

@@ -20,7 +20,7 @@ from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Sequence, 
 from . import __version__
 from ._envelope import parse_jobs
 from ._runtime import cache_dir, default_font_path, get_runtime, wasm_path, wasmtime_version
-from ._renderer import Renderer, verdict_of_error
+from ._renderer import Outcome, Renderer, verdict_of_error
 from .batch import default_workers, start_jobs
 from .errors import HaforuError, InvalidJobError
 from .session import StreamingSession
@@ -122,33 +122,38 @@ def _workers(n: Optional[int]) -> int:
     return default_workers() if not n else n
 
 
-def _field(result: str, key: str) -> Optional[str]:
-    """The string value of ``key`` in a result line, found without parsing it (a quote inside a
-    JSON string is escaped, so the pattern cannot match inside the id or a message)."""
-    pat = f'"{key}":"'
-    at = result.find(pat)
-    if at < 0:
-        return None
-    at += len(pat)
-    end = result.find('"', at)
-    return result[at:end] if end >= 0 else None
-
-
 class _Totals:
+    """Counts of results by the descriptor's status and error-kind code (the names are
+    ``haforu_info``'s ``error_kinds``): the result JSON is never read."""
+
     def __init__(self, workers: int) -> None:
         self.t0 = time.perf_counter()
         self.jobs = 0
         self.ok = 0
-        self.errors: Dict[str, int] = {}
+        self.codes: Dict[int, int] = {}
         self.workers = workers
 
-    def add(self, result: str) -> None:
+    def add(self, status: int, kind: int) -> None:
         self.jobs += 1
-        if _field(result, "status") == "error":
-            kind = _field(result, "error_kind") or "internal"
-            self.errors[kind] = self.errors.get(kind, 0) + 1
+        if status:
+            self.codes[kind] = self.codes.get(kind, 0) + 1
         else:
             self.ok += 1
+
+    @property
+    def failed(self) -> int:
+        return sum(self.codes.values())
+
+    def errors(self) -> Dict[str, int]:
+        """Failed results by error-kind name."""
+        from ._renderer import engine_facts
+
+        facts = engine_facts()
+        out: Dict[str, int] = {}
+        for code, n in self.codes.items():
+            name = facts.kind(code)
+            out[name] = out.get(name, 0) + n
+        return dict(sorted(out.items()))
 
     def print_stats(self) -> None:
         wall = time.perf_counter() - self.t0
@@ -159,7 +164,7 @@ class _Totals:
         except (ImportError, OSError):  # pragma: no cover - not Unix
             peak = 0.0
         stats = {
-            "jobs": self.jobs, "ok": self.ok, "errors": dict(sorted(self.errors.items())),
+            "jobs": self.jobs, "ok": self.ok, "errors": self.errors(),
             "jobs_per_s": round(self.jobs / wall, 1) if wall > 0 else 0.0,
             "wall_s": round(wall, 4), "workers": self.workers, "peak_rss_mb": round(peak, 1),
         }
@@ -167,7 +172,7 @@ class _Totals:
 
 
 def _processed(strict: bool, totals: _Totals) -> int:
-    return EXIT_JOB_ERRORS if strict and totals.errors else EXIT_OK
+    return EXIT_JOB_ERRORS if strict and totals.failed else EXIT_OK
 
 
 def _envelope_line(exc: InvalidJobError) -> str:
@@ -198,18 +203,18 @@ class _Progress:
         frac = min(totals.jobs / self.total, 1.0) if self.total else 1.0
         bar = "#" * int(frac * 30)
         rate = totals.jobs / max(now - self.t0, 1e-9)
-        errors = sum(totals.errors.values())
+        errors = totals.failed
         sys.stderr.write(f"\r\x1b[2K[{bar:<30}] {frac * 100:3.0f}% {totals.jobs} jobs, {errors} errors, {rate:.0f} jobs/s")
         if last:
             sys.stderr.write("\n")
         sys.stderr.flush()
 
 
-def _write_results(results: Iterator[str], out: TextIO, totals: _Totals,
+def _write_results(results: Iterator[Outcome], out: TextIO, totals: _Totals,
                    on_result: Optional[Callable[[], None]] = None, flush_each: bool = False) -> None:
     try:
-        for result in results:
-            totals.add(result)
+        for result, status, kind in results:
+            totals.add(status, kind)
             try:
                 out.write(result)
                 out.write("\n")
@@ -289,7 +294,7 @@ def cmd_stream(args: argparse.Namespace) -> int:
     try:
         with _session(args) as s:
             try:
-                results = s.render_many(src)
+                results = s._outcomes(src)
             except InvalidJobError as exc:
                 out.write(_envelope_line(exc) + "\n")
                 out.flush()

@@ -371,9 +371,14 @@ class Renderer:
         return out.decode("utf-8"), d.status, d.kind
 
     def render_json(self, job: Union[str, bytes, TooLong], line_no: int = 0) -> str:
-        """Run one job (JSON text, any bytes); always returns one result JSON (errors included).
-        Image bytes come out of band and are base64-encoded here straight from linear memory
-        (C speed, GIL released where possible, see _b64) into the place the engine reports
+        """Run one job (JSON text, any bytes); always returns one result JSON (errors included)."""
+        return self.render(job, line_no)[0]
+
+    def render(self, job: Union[str, bytes, TooLong], line_no: int = 0) -> Outcome:
+        """:meth:`render_json` with the descriptor's status (0 success, 1 error) and error-kind
+        code (0 on success), for callers that count outcomes without reading the JSON. Image
+        bytes come out of band and are base64-encoded here straight from linear memory (C speed,
+        GIL released where possible, see _b64) into the place the engine reports
         (``SPLICE_DATA``): the text is the engine's inline output byte for byte."""
         t0 = _perf()
         job_bytes = self._job_bytes(job)
@@ -381,7 +386,7 @@ class Renderer:
         d, out, base, _, _ = self._execute(job_bytes, line_no, SPLICE_DATA)
         n = d.data_len
         if d.status != STATUS_OK or not n:
-            return self._timed(out, t0).decode("utf-8")
+            return self._timed(out, t0).decode("utf-8"), d.status, d.kind
         s = d.splice_at
         m = 4 * ((n + 2) // 3)
         buf = bytearray(s + m + 1)
@@ -389,7 +394,7 @@ class Renderer:
         encode_into(buf, s, base + d.data_ptr, n)
         timed = self._timed(out, t0)
         buf[s + m:] = timed[s:]
-        return buf.decode("utf-8")
+        return buf.decode("utf-8"), d.status, d.kind
 
     # -- native calls --------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from ._envelope import AnyJobIter, JobSource, parse_jobs
 from ._instance import check_max_fonts, check_max_glyphs
-from ._renderer import Renderer, TooLong
+from ._renderer import Outcome, Renderer, TooLong
 
 __all__ = ["process_jobs", "start_jobs", "default_workers"]
 
@@ -60,7 +60,18 @@ def process_jobs(
     """
     opts = _options(max_fonts, max_glyphs, timeout_ms, memory_limit_mb, base_dir)
     count, jobs = parse_jobs(spec_json, "process_jobs")
-    return _start(count, jobs, workers, opts)
+    return _texts(_start(count, jobs, workers, opts))
+
+
+def _texts(outcomes: Iterator[Outcome]) -> Iterator[str]:
+    """The result texts of ``outcomes`` (closing it stops its workers)."""
+    try:
+        for text, _, _ in outcomes:
+            yield text
+    finally:
+        close = getattr(outcomes, "close", None)
+        if close is not None:
+            close()
 
 
 def start_jobs(
@@ -72,9 +83,10 @@ def start_jobs(
     base_dir: Union[str, "os.PathLike[str]", None] = None,
     timeout_ms: Optional[int] = None,
     memory_limit_mb: Optional[int] = None,
-) -> Tuple[int, Iterator[str]]:
+) -> Tuple[int, Iterator[Outcome]]:
     """``process_jobs`` plus the number of jobs, from the same (single) envelope split (an
-    iterator or file of jobs is read whole first, to count it)."""
+    iterator or file of jobs is read whole first, to count it); each result comes with the
+    descriptor's status and error-kind code (``(text, status, kind)``)."""
     opts = _options(max_fonts, max_glyphs, timeout_ms, memory_limit_mb, base_dir)
     count, jobs = parse_jobs(spec_json, "start_jobs")
     if count is None:
@@ -94,7 +106,8 @@ def _options(max_fonts: Optional[int], max_glyphs: Optional[int], timeout_ms: Op
     )
 
 
-def _start(count: Optional[int], jobs: AnyJobIter, workers: Optional[int], opts: Dict[str, Any]) -> Iterator[str]:
+def _start(count: Optional[int], jobs: AnyJobIter, workers: Optional[int], opts: Dict[str, Any]
+           ) -> Iterator[Outcome]:
     n = default_workers() if workers is None else int(workers)
     if n < 1:
         raise ValueError("workers must be at least 1")
@@ -107,10 +120,10 @@ def _start(count: Optional[int], jobs: AnyJobIter, workers: Optional[int], opts:
     return _run_threads(first, jobs, n, opts)
 
 
-def _run_inline(renderer: Renderer, jobs: AnyJobIter) -> Iterator[str]:
+def _run_inline(renderer: Renderer, jobs: AnyJobIter) -> Iterator[Outcome]:
     try:
         for line_no, job in jobs:
-            yield renderer.render_json(job, line_no)
+            yield renderer.render(job, line_no)
     finally:
         renderer.close()
 
@@ -123,7 +136,7 @@ class _WorkerFailure:
 _DONE = object()
 
 
-def _run_threads(first: Renderer, jobs: AnyJobIter, n: int, opts: Dict[str, Any]) -> Iterator[str]:
+def _run_threads(first: Renderer, jobs: AnyJobIter, n: int, opts: Dict[str, Any]) -> Iterator[Outcome]:
     in_q: "queue.Queue[Optional[List[Tuple[int, Union[str, bytes, TooLong]]]]]" = queue.Queue(
         maxsize=n * _IN_FLIGHT_PER_WORKER)
     out_q: "queue.Queue[object]" = queue.Queue(maxsize=n * _IN_FLIGHT_PER_WORKER)
@@ -149,12 +162,12 @@ def _run_threads(first: Renderer, jobs: AnyJobIter, n: int, opts: Dict[str, Any]
                     continue
                 if chunk is None:
                     break
-                results: List[str] = []
+                results: List[Outcome] = []
                 size = 0
                 for line_no, job in chunk:
-                    result = renderer.render_json(job, line_no)
+                    result = renderer.render(job, line_no)
                     results.append(result)
-                    size += len(result)
+                    size += len(result[0])
                     if size >= _FLUSH_BYTES:  # big images: hand over early, keep memory bounded
                         if not put(out_q, results):
                             return
@@ -186,7 +199,7 @@ def _run_threads(first: Renderer, jobs: AnyJobIter, n: int, opts: Dict[str, Any]
                 if not put(in_q, None):
                     break
 
-    def results() -> Iterator[str]:
+    def results() -> Iterator[Outcome]:
         threads = [threading.Thread(target=worker, args=(first if i == 0 else None,), daemon=True,
                                     name=f"haforu-worker-{i}") for i in range(n)]
         threads.append(threading.Thread(target=feeder, daemon=True, name="haforu-feeder"))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, 
 from ._envelope import AnyJobIter, JobSource, job_text, parse_jobs
 from ._abi import ABI_VERSION
 from ._instance import check_max_fonts, check_max_glyphs
-from ._renderer import Renderer
+from ._renderer import Outcome, Renderer
 from ._runtime import default_font_path
 from .errors import InvalidJobError
 
@@ -154,6 +154,19 @@ class StreamingSession:
             with self._lock:
                 result = self._r().render_json(job, line_no)
             yield result
+
+    def _outcomes(self, jobs: JobSource) -> "Iterator[Outcome]":
+        """:meth:`render_many` with each result's descriptor status and error-kind code
+        (``(text, status, kind)``), for ``python -m haforu stream``."""
+        self._r()
+        _, items = parse_jobs(jobs, "render_many", allow_empty=True)
+        return self._outcome_iter(items)
+
+    def _outcome_iter(self, items: AnyJobIter) -> "Iterator[Outcome]":
+        for line_no, job in items:
+            with self._lock:
+                outcome = self._r().render(job, line_no)
+            yield outcome
 
     # -- native API ----------------------------------------------------------------------------
 
