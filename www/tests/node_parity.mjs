@@ -127,6 +127,24 @@ try {
 } catch (e) {
   failures.push(`memory: ${e.message}`);
 }
+// renderJson with a font path and no font passed: the engine's needs-font answer becomes a
+// font_not_found result (the browser reads no files), and timing has three decimals.
+try {
+  const res = JSON.parse(renderJson(JSON.stringify({ id: 'nofont', font: { path: 'x.ttf', size: 20 },
+    text: { content: 'a' }, rendering: { format: 'metrics', width: 20, height: 20 } })));
+  assert.equal(res.status, 'error');
+  assert.equal(res.error_kind, 'font_not_found');
+  assert.match(res.error, /^job `nofont`: font `x.ttf` cannot be read here/);
+  assert.equal(res.font.path, 'x.ttf');
+  const f = Font.default();
+  const ok = renderJson(JSON.stringify({ id: 'ok', font: { size: 20 }, text: { content: 'a' },
+    rendering: { format: 'metrics', width: 20, height: 20 } }), f);
+  f.free();
+  assert.match(ok, /,"timing":\{"total_ms":\d+\.\d{3}\}\}$/);
+  passed++;
+} catch (e) {
+  failures.push(`renderJson font rules: ${e.message}`);
+}
 for (const f of failures) console.log(`FAIL ${f}`);
 console.log(`haforu-web ${version()} node parity: ${passed} passed, ${failures.length} failed (${cases.length} golden cases + memory, ${ms.toFixed(0)} ms)`);
 const missing = Object.keys(parity).filter((id) => !cases.some((c) => c.id === id));

@@ -801,44 +801,34 @@ pub fn resize(image: ImageArg, multiplier: NumberArg) -> Result<JsValue, JsValue
 
 /// The JSON job interface: one SPEC §1 job as JSON text in, the SPEC §2 result JSON out (with
 /// `timing.total_ms` measured here). Errors are results, not exceptions. `font`, when given,
-/// overrides the job's `font.path`/`font.data`/`font.handle` (paths are never opened here).
+/// overrides the job's `font.path`/`font.data`/`font.handle`; a path with no `font` given is a
+/// `font_not_found` result (paths are never opened here).
 #[wasm_bindgen(js_name = renderJson)]
 pub fn render_json(job_json: &str, font: Option<FontArg>) -> Result<String, JsValue> {
     let handle = match font.map(JsValue::from) {
         Some(f) if !f.is_undefined() && !f.is_null() => Some(font_of(&f)?.0),
         _ => None,
     };
-    // The core wants a font source in the job even when the handle overrides it; name the
-    // given font as `font.handle` when the job has none, leaving anything else untouched.
-    let mut patched = None;
-    if let Some(h) = handle {
-        if let Ok(Value::Object(mut job)) = serde_json::from_str::<Value>(job_json) {
-            if let Some(Value::Object(font)) = job.get_mut("font") {
-                if !["path", "data", "handle"]
-                    .iter()
-                    .any(|k| font.contains_key(*k))
-                {
-                    font.insert("handle".into(), h.into());
-                    patched = serde_json::to_string(&job).ok();
-                }
-            }
-        }
-    }
-    let job_json = patched.as_deref().unwrap_or(job_json);
     let start = now_ms();
-    let out = ENGINE.with(|e| {
-        e.borrow_mut()
-            .run_json(job_json.as_bytes(), 0, handle, false)
-    });
-    let mut json = String::from_utf8(out.json)
-        .map_err(|_| js_error(ErrorKind::Internal, "result is not UTF-8"))?;
-    if let Some(start) = start {
-        if let (Some(end), Some(b'}')) = (now_ms(), json.as_bytes().last()) {
-            json.pop();
-            json.push_str(&format!(",\"timing\":{{\"total_ms\":{}}}}}", end - start));
+    let mut out = ENGINE.with(|e| {
+        let mut engine = e.borrow_mut();
+        let mut out = engine.run_json(job_json.as_bytes(), 0, handle, false);
+        if let haforu::Status::NeedsFont(_) = out.status {
+            // The browser reads no files: a font named by path must be passed in.
+            let key = String::from_utf8_lossy(&out.data).into_owned();
+            out = Engine::host_error(
+                job_json.as_bytes(),
+                0,
+                ErrorKind::FontNotFound,
+                &format!("font `{key}` cannot be read here: pass the font as renderJson's second argument, or give font.data"),
+            );
         }
+        out
+    });
+    if let (Some(start), Some(end)) = (start, now_ms()) {
+        out.add_timing(end - start);
     }
-    Ok(json)
+    String::from_utf8(out.json).map_err(|_| js_error(ErrorKind::Internal, "result is not UTF-8"))
 }
 
 /// `performance.now()` where the host has it (browsers, workers, Node).
