@@ -1,6 +1,6 @@
 """Hostile inputs reach the engine as bytes and come back as error results, at once and in
-bounded memory, through every door: ``StreamingSession.render``, ``process_jobs`` and
-``python -m haforu batch``.
+bounded memory, through every door: ``StreamingSession.render``, ``process_jobs``,
+``python -m haforu batch`` and ``python -m haforu validate`` (a verdict line).
 
 Each case runs in a subprocess of its own (peak RSS is per process): the job line nested
 100,000 deep, invalid UTF-8, a ``font.path`` that is ``/dev/zero``, a directory or a FIFO, and a
@@ -129,6 +129,33 @@ def test_hostile_job_through_the_cli(tmp_path: Path, name: str) -> None:
                                "rss_mb": stats["peak_rss_mb"]})
     print(f"{'':>12} (the whole command: {wall * 1000:.0f} ms)")
     assert wall < MAX_SECONDS + 5
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_hostile_job_through_validate(tmp_path: Path, name: str) -> None:
+    """``python -m haforu validate`` (``VALIDATE_ONLY``, fonts provided as for a run) answers each
+    case with an invalid verdict line of the case's kind; the whole command's peak RSS is the
+    child's own (``wait4``)."""
+    _fifo(tmp_path)
+    jobs = _job_file(tmp_path, name)
+    out = tmp_path / "verdicts.jsonl"
+    t0 = time.perf_counter()
+    with open(out, "wb") as f:
+        child = subprocess.Popen([sys.executable, "-m", "haforu", "validate", str(jobs)], stdout=f,
+                                 stderr=subprocess.PIPE, env=dict(os.environ))
+        _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - t0
+    assert os.waitstatus_to_exitcode(status) == 1, child.stderr.read() if child.stderr else b""
+    if child.stderr:
+        child.stderr.close()
+    (v,) = [json.loads(line) for line in out.read_text().splitlines()]
+    _, kind, phrase = CASES[name]
+    assert list(v) == ["id", "valid", "error", "error_kind"] and v["valid"] is False, v
+    assert v["error_kind"] == kind and v["id"] in IDS[name] and phrase in v["error"], v
+    rss = usage.ru_maxrss / 1024.0
+    print(f"\n{'validate':>12} {name:<9}: the whole command {wall * 1000:6.0f} ms, peak RSS {rss:6.1f} MB: "
+          f"{v['error'][:70]}")
+    assert wall < MAX_SECONDS + 5 and rss < MAX_RSS_MB, (name, wall, rss)
 
 
 def test_good_jobs_still_render_after_hostile_ones(tmp_path: Path) -> None:
