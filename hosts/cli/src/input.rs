@@ -120,11 +120,14 @@ fn read_line_capped(r: &mut dyn BufRead, out: &mut Vec<u8>) -> io::Result<(bool,
 
 /// Recognises the envelope of `input` and returns the source plus a counter of bytes read.
 ///
-/// Text whose first non-blank character is `{` and which parses as one JSON object with a
-/// `jobs` or `version` key is a batch object; anything else is JSONL (wasm/README.md). JSONL
-/// stays streamed unless its first line is not a complete JSON value (then the whole input is
-/// read to decide).
-pub fn open(input: Box<dyn Read + Send>) -> io::Result<(Source, Arc<AtomicU64>)> {
+/// The first non-blank line goes to the engine (`probe`, which is `haforu_envelope_probe`):
+/// `false` means JSONL, streamed line by line from there; `true` means the input opens a batch
+/// object or a JSON text spanning lines, so it is read whole for `haforu_split` (which also
+/// turns a text that is JSONL after all into one job per line).
+pub fn open(
+    input: Box<dyn Read + Send>,
+    probe: &mut dyn FnMut(&[u8]) -> bool,
+) -> io::Result<(Source, Arc<AtomicU64>)> {
     let count = Arc::new(AtomicU64::new(0));
     let mut r: Box<dyn BufRead + Send> = Box::new(io::BufReader::with_capacity(
         256 << 10,
@@ -152,8 +155,7 @@ pub fn open(input: Box<dyn Read + Send>) -> io::Result<(Source, Arc<AtomicU64>)>
             };
             return Ok((Source::Lines(lines), count));
         }
-        let blank = line.iter().all(u8::is_ascii_whitespace);
-        if blank {
+        if line.iter().all(u8::is_ascii_whitespace) {
             prefix.extend_from_slice(&line);
             prefix.push(b'\n');
             continue;
@@ -161,51 +163,13 @@ pub fn open(input: Box<dyn Read + Send>) -> io::Result<(Source, Arc<AtomicU64>)>
         first = line;
         break;
     }
-    let starts_object = first
-        .iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|&b| b == b'{');
-    let rejoin = |prefix: Vec<u8>, first: Vec<u8>, rest: Box<dyn BufRead + Send>| {
-        let mut head = prefix;
-        head.extend_from_slice(&first);
-        head.push(b'\n');
-        LineReader::new(Box::new(Cursor::new(head).chain(rest)))
-    };
-    if !starts_object {
-        return Ok((Source::Lines(rejoin(prefix, first, r)), count));
+    let mut head = prefix;
+    head.extend_from_slice(&first);
+    head.push(b'\n');
+    if first.is_empty() || !probe(&first) {
+        let lines = LineReader::new(Box::new(Cursor::new(head).chain(r)));
+        return Ok((Source::Lines(lines), count));
     }
-    match serde_json::from_slice::<serde_json::Value>(&first) {
-        Ok(v) if is_batch_object(&v) => {
-            // A batch object on one line, unless more follows.
-            let mut rest = Vec::new();
-            r.read_to_end(&mut rest)?;
-            if rest.iter().all(u8::is_ascii_whitespace) {
-                Ok((Source::Object(first), count))
-            } else {
-                let rest: Box<dyn BufRead + Send> = Box::new(Cursor::new(rest));
-                Ok((Source::Lines(rejoin(prefix, first, rest)), count))
-            }
-        }
-        Ok(_) => Ok((Source::Lines(rejoin(prefix, first, r)), count)),
-        Err(e) if e.is_eof() => {
-            // An object spread over several lines: read it all to decide.
-            let mut all = prefix;
-            all.extend_from_slice(&first);
-            all.push(b'\n');
-            r.read_to_end(&mut all)?;
-            match serde_json::from_slice::<serde_json::Value>(&all) {
-                Ok(v) if is_batch_object(&v) => Ok((Source::Object(all), count)),
-                _ => Ok((
-                    Source::Lines(LineReader::new(Box::new(Cursor::new(all)))),
-                    count,
-                )),
-            }
-        }
-        Err(_) => Ok((Source::Lines(rejoin(prefix, first, r)), count)),
-    }
-}
-
-fn is_batch_object(v: &serde_json::Value) -> bool {
-    v.as_object()
-        .is_some_and(|m| m.contains_key("jobs") || m.contains_key("version"))
+    r.read_to_end(&mut head)?;
+    Ok((Source::Object(head), count))
 }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use clap::{Args, ValueEnum};
 use serde_json::Value;
 
-use crate::fonts::FontError;
-use crate::job;
-use crate::runtime::{Fault, Raw, Runtime};
+use haforu_guest::{Fault, Guest};
+
+use crate::runtime::{FontError, Runtime, Worker};
 use crate::util::exit;
 
 #[derive(Args)]
@@ -65,9 +65,20 @@ fn print_line(text: &str) -> i32 {
     crate::print_out(&format!("{text}\n"))
 }
 
-/// A failed command's error result on stderr, in the engine's shape; exit 1.
+/// A failed command's error line on stderr; exit 1. `info` and `compare` run no job, so this
+/// is not a job result: it has the result's shape with the command as its id and the file
+/// name instead of the engine's job prefix (the same line as `python -m haforu`).
 fn fail(id: &str, kind: &str, message: &str, path: Option<&str>) -> i32 {
-    eprintln!("{}", job::error_json(id, kind, message, path));
+    let q = |s: &str| serde_json::to_string(s).expect("strings serialise");
+    let font = path
+        .map(|p| format!(",\"font\":{{\"path\":{}}}", q(p)))
+        .unwrap_or_default();
+    eprintln!(
+        "{{\"id\":{},\"status\":\"error\",\"error\":{},\"error_kind\":{}{font}}}",
+        q(id),
+        q(message),
+        q(kind)
+    );
     exit::JOB_ERRORS
 }
 
@@ -88,48 +99,36 @@ pub fn engine_error(raw_json: &[u8]) -> (String, String) {
     (kind, msg)
 }
 
-fn require(rt: &Runtime, exports: &[&str]) -> Result<(), i32> {
-    for e in exports {
-        if !rt.has_export(e) {
-            eprintln!("haforu: this haforu.wasm lacks the export {e}");
-            return Err(exit::ENGINE);
-        }
-    }
-    Ok(())
-}
-
 pub fn info(rt: Arc<Runtime>, a: InfoArgs) -> i32 {
-    if let Err(rc) = require(&rt, &["haforu_font_info"]) {
-        return rc;
-    }
     let shown = a.font.display().to_string();
-    let font = match rt.fonts.load(&a.font) {
-        Ok(f) => f,
-        Err(FontError::Io(e)) => {
+    let font = match rt.fonts.load(&a.font, rt.facts.max_font_bytes) {
+        Ok((f, _)) => f,
+        Err(e @ (FontError::Io(_) | FontError::NotRegular)) => {
             eprintln!("haforu: cannot read font file {shown}: {e}");
             return exit::USAGE;
         }
         Err(e) => {
-            return fail(
-                "info",
-                e.kind().as_str(),
-                &format!("{shown}: {e}"),
-                Some(&shown),
-            )
+            let kind = rt.kind_name(e.kind());
+            return fail("info", kind, &format!("{shown}: {e}"), Some(&shown));
         }
     };
     let mut w = rt.worker();
-    let raw = match w.font_info(&font, a.face_index) {
+    let face = a.face_index;
+    let answer = w.call(|g: &mut Guest| {
+        let h = g.font_register(&font.bytes)?;
+        g.font_info(h, face)
+    });
+    let (json, _, ok) = match answer {
         Ok(r) => r,
-        Err(f) => return fault("info", &shown, f, Some(&shown)),
+        Err(f) => return fault(&rt, "info", &shown, f, Some(&shown)),
     };
-    if raw.failed {
-        let (kind, msg) = engine_error(&raw.json);
+    if !ok {
+        let (kind, msg) = engine_error(&json);
         return fail("info", &kind, &format!("{shown}: {msg}"), Some(&shown));
     }
     let text = match a.format {
-        InfoFormat::Json => pretty(&raw.json),
-        InfoFormat::Text => match with_raw_numbers(&raw.json) {
+        InfoFormat::Json => pretty(&json),
+        InfoFormat::Text => match with_raw_numbers(&json) {
             Some(v) => info_text(&v),
             None => {
                 eprintln!("haforu: haforu_font_info returned bad JSON");
@@ -140,25 +139,30 @@ pub fn info(rt: Arc<Runtime>, a: InfoArgs) -> i32 {
     print_line(text.trim_end())
 }
 
-fn fault(id: &str, file: &str, f: Fault, path: Option<&str>) -> i32 {
-    fail(id, f.kind.as_str(), &format!("{file}: {}", f.message), path)
+fn fault(rt: &Runtime, id: &str, file: &str, f: Fault, path: Option<&str>) -> i32 {
+    fail(
+        id,
+        rt.kind_name(f.kind),
+        &format!("{file}: {}", f.reason),
+        path,
+    )
 }
 
 /// Registers the bytes of one image file; its handle, or the exit code after reporting.
-fn register(w: &mut crate::runtime::Worker, path: &Path) -> Result<u32, i32> {
+fn register(rt: &Runtime, w: &mut Worker, path: &Path) -> Result<u32, i32> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
         eprintln!("haforu: cannot read image file {shown}: {e}");
         exit::USAGE
     })?;
-    let raw: Raw = w
-        .image_register_encoded(&bytes, &shown)
-        .map_err(|f| fault("compare", &shown, f, None))?;
-    if raw.failed {
-        let (kind, msg) = engine_error(&raw.json);
+    let (json, _, ok) = w
+        .call(|g| g.image_register(&bytes, 0, 0))
+        .map_err(|f| fault(rt, "compare", &shown, f, None))?;
+    if !ok {
+        let (kind, msg) = engine_error(&json);
         return Err(fail("compare", &kind, &format!("{shown}: {msg}"), None));
     }
-    let v: Value = serde_json::from_slice(&raw.json).unwrap_or_default();
+    let v: Value = serde_json::from_slice(&json).unwrap_or_default();
     match v["handle"].as_u64().and_then(|h| u32::try_from(h).ok()) {
         Some(h) => Ok(h),
         None => {
@@ -169,15 +173,12 @@ fn register(w: &mut crate::runtime::Worker, path: &Path) -> Result<u32, i32> {
 }
 
 pub fn compare(rt: Arc<Runtime>, a: CompareArgs) -> i32 {
-    if let Err(rc) = require(&rt, &["haforu_image_register", "haforu_image_op"]) {
-        return rc;
-    }
     let mut w = rt.worker();
-    let ha = match register(&mut w, &a.a) {
+    let ha = match register(&rt, &mut w, &a.a) {
         Ok(h) => h,
         Err(rc) => return rc,
     };
-    let hb = match register(&mut w, &a.b) {
+    let hb = match register(&rt, &mut w, &a.b) {
         Ok(h) => h,
         Err(rc) => return rc,
     };
@@ -185,19 +186,21 @@ pub fn compare(rt: Arc<Runtime>, a: CompareArgs) -> i32 {
         "op": "compare", "a": ha, "b": hb, "method": a.method.as_str(),
     })
     .to_string();
-    let raw = match w.image_op(request.as_bytes(), "compare") {
+    let (json, _, ok) = match w.call(|g| g.image_op(request.as_bytes())) {
         Ok(r) => r,
-        Err(f) => return fail("compare", f.kind.as_str(), &f.message, None),
+        Err(f) => return fail("compare", rt.kind_name(f.kind), &f.reason, None),
     };
     // The answer is copied out already; the images are not needed any more.
-    for h in [ha, hb] {
-        let _ = w.image_drop(h);
+    if let Ok(g) = w.guest(None) {
+        for h in [ha, hb] {
+            let _ = g.image_drop(h);
+        }
     }
-    if raw.failed {
-        let (kind, msg) = engine_error(&raw.json);
+    if !ok {
+        let (kind, msg) = engine_error(&json);
         return fail("compare", &kind, &msg, None);
     }
-    match compare_answer(&raw.json) {
+    match compare_answer(&json) {
         Some(line) => print_line(&line),
         None => {
             eprintln!("haforu: haforu_image_op gave no comparison");

@@ -1,10 +1,9 @@
 //! `haforu`: the command-line host and HTTP render server for haforu.wasm (see README.md).
 
 mod batch;
-mod fonts;
 mod input;
 mod inspect;
-mod job;
+mod pool;
 mod render;
 mod runtime;
 mod serve;
@@ -331,23 +330,25 @@ fn print_out(text: &str) -> i32 {
 
 fn diagnostics(rt: std::sync::Arc<Runtime>, format: DiagFormat) -> i32 {
     let mut w = rt.worker();
-    let info = match w.info() {
-        Ok(i) => i,
+    let info = match w.call(|g| g.info()) {
+        Ok((json, _, _)) => serde_json::from_slice(&json).unwrap_or_default(),
         Err(f) => {
-            eprintln!("haforu: {}", f.message);
+            eprintln!("haforu: {}", f.reason);
             return exit::ENGINE;
         }
     };
+    let info: serde_json::Value = info;
+    let load = rt.load_info();
     let out = serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
-        "abi_version": runtime::ABI_VERSION,
+        "abi_version": haforu_guest::ABI_VERSION,
         "engine": info,
         "module": {
             "sha256": runtime::WASM_SHA256,
             "bytes": runtime::WASM.len(),
-            "code_cache": rt.load.cache_path.as_ref().map(|p| p.display().to_string()),
-            "code_cache_hit": rt.load.cache_hit,
-            "load_ms": (rt.load.load_ms * 1000.0).round() / 1000.0,
+            "code_cache": load.cache_path.as_ref().map(|p| p.display().to_string()),
+            "code_cache_hit": load.cache_hit,
+            "load_ms": (load.load_ms * 1000.0).round() / 1000.0,
             "instance_memory_bytes": w.memory_bytes(),
         },
         "wasmtime": runtime::WASMTIME_VERSION,

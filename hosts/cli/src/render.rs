@@ -3,21 +3,17 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
 
 use clap::Args;
 use serde_json::{json, Map, Value};
 
-use crate::runtime::{Runtime, FLAG_DATA_OUT_OF_BAND};
+use haforu_guest::flags;
+
+use crate::runtime::{Outcome, Runtime};
 use crate::util::{self, exit};
 
 /// The bundled default font (Inter, Latin subset), used when `-f` is not given.
 pub static DEFAULT_FONT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default_font.ttf"));
-
-/// Largest canvas side (SPEC §1).
-const CANVAS_SIDE_MAX: u64 = 10_000;
-/// Largest canvas area (SPEC §1).
-const CANVAS_AREA_MAX: u64 = 50_000_000;
 
 #[derive(Args)]
 #[command(group = clap::ArgGroup::new("the_text").required(true).args(["text", "text_arg"]))]
@@ -149,7 +145,6 @@ fn parse_variations(s: &str) -> Result<Map<String, Value>, String> {
 }
 
 pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
-    let t0 = Instant::now();
     let output = a.output.as_ref().filter(|p| p.as_os_str() != "-");
     let chosen = match (&a.compare, &a.format, output) {
         // Only the comparison is wanted: no pixels need to come back.
@@ -185,29 +180,10 @@ pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
         .clone()
         .or_else(|| a.text_arg.clone())
         .unwrap_or_default();
-    let font = match &a.font {
-        Some(p) => {
-            let file = match rt.resolve_font_path(&p.display().to_string()) {
-                Ok(f) => f,
-                Err(e) => {
-                    eprintln!("haforu: {e}");
-                    return exit::USAGE;
-                }
-            };
-            match rt.fonts.load(&file) {
-                Ok(f) => f,
-                Err(e) => {
-                    eprintln!("haforu: cannot use font file {}: {e}", p.display());
-                    return exit::USAGE;
-                }
-            }
-        }
-        None if DEFAULT_FONT.is_empty() => {
-            eprintln!("haforu: this build has no bundled font; pass -f FONT");
-            return exit::USAGE;
-        }
-        None => rt.fonts.adopt(Arc::from(DEFAULT_FONT)),
-    };
+    if a.font.is_none() && DEFAULT_FONT.is_empty() {
+        eprintln!("haforu: this build has no bundled font; pass -f FONT");
+        return exit::USAGE;
+    }
     let variations = match a.variations.as_deref().map(parse_variations).transpose() {
         Ok(v) => v.unwrap_or_default(),
         Err(e) => {
@@ -215,12 +191,12 @@ pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
             return exit::USAGE;
         }
     };
+    // With -f the engine asks for the file (needs font) and the host reads it; without, the
+    // job's font has no source and the bundled font's handle is passed with the run.
     let mut font_obj = Map::new();
-    match &a.font {
-        Some(p) => font_obj.insert("path".into(), json!(p.display().to_string())),
-        // Placeholder: the engine uses the handle the host passes (see job::with_handle_placeholder).
-        None => font_obj.insert("handle".into(), json!(1)),
-    };
+    if let Some(p) = &a.font {
+        font_obj.insert("path".into(), json!(p.display().to_string()));
+    }
     font_obj.insert("size".into(), json!(a.size));
     font_obj.insert("face_index".into(), json!(a.face_index));
     if !variations.is_empty() {
@@ -248,15 +224,25 @@ pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
             .collect();
         text.insert("features".into(), json!(list));
     }
+    let side_max = rt.facts.max_canvas_side;
     let vertical = matches!(a.direction.as_deref(), Some("ttb" | "btt"));
-    let line = (a.size * 4.0 / 3.0)
-        .ceil()
-        .clamp(1.0, CANVAS_SIDE_MAX as f64) as u64;
+    let line = (a.size * 4.0 / 3.0).ceil().clamp(1.0, side_max as f64) as u64;
     let chars = text_content.chars().count() as f64;
     let long = ((chars + 2.0) * a.size * 1.3)
         .ceil()
-        .clamp(1.0, CANVAS_SIDE_MAX as f64) as u64;
+        .clamp(1.0, side_max as f64) as u64;
     let mut worker = rt.worker();
+    let handle = match &a.font {
+        Some(_) => 0,
+        None => match worker.default_font() {
+            Ok(h) => h,
+            Err(f) => {
+                eprintln!("haforu: {}", f.reason);
+                return exit::ENGINE;
+            }
+        },
+    };
+    let mut run = |job: &[u8], flags: u32| worker.run_with(job, 0, handle, flags, None);
     let job_with = |format: &str, w: u64, h: u64, compare: Option<&Value>| -> Vec<u8> {
         let mut j = json!({
             "id": "render",
@@ -278,37 +264,31 @@ pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
             Some(w) => w,
             None => {
                 // Fit the width to the ink: measure on a wide canvas first.
-                let wide = long.min(CANVAS_AREA_MAX / height.max(1)).max(1);
-                let probe = worker.run_with(
-                    &job("metrics", wide, height),
-                    0,
-                    Some(&font),
-                    0,
-                    None,
-                    "render",
-                    None,
-                    Instant::now(),
-                );
-                fitted_width(&probe.json, wide, a.size)
+                let wide = long.min(rt.facts.max_canvas_pixels / height.max(1)).max(1);
+                let probe = run(&job("metrics", wide, height), flags::NO_HANDLES);
+                fitted_width(&probe.json, wide, a.size, side_max)
             }
         };
         (width, height)
     };
     let image = matches!(format.as_str(), "png" | "pgm" | "raw");
-    let flags = if image { FLAG_DATA_OUT_OF_BAND } else { 0 };
-    let o = worker.run_with(
+    let run_flags = if image {
+        flags::NO_HANDLES | flags::DATA_OUT_OF_BAND
+    } else {
+        flags::NO_HANDLES
+    };
+    let o: Outcome = run(
         &job_with(&format, width, height, compare.as_ref()),
-        0,
-        Some(&font),
-        flags,
-        None,
-        "render",
-        a.font.as_ref().map(|p| p.display().to_string()).as_deref(),
-        t0,
+        run_flags,
     );
-    if !o.ok {
+    if !o.ok() {
         eprintln!("{}", String::from_utf8_lossy(&o.json));
-        return exit::JOB_ERRORS;
+        // A -f file the host could not read is a usage error (exit 2), as for every command.
+        return if o.font_unreadable {
+            exit::USAGE
+        } else {
+            exit::JOB_ERRORS
+        };
     }
     if a.json {
         eprintln!("{}", String::from_utf8_lossy(&o.json));
@@ -374,7 +354,7 @@ pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
 }
 
 /// The canvas width that holds the ink of a `metrics` probe, plus a margin of a quarter em.
-fn fitted_width(metrics_json: &[u8], probe_width: u64, size: f64) -> u64 {
+fn fitted_width(metrics_json: &[u8], probe_width: u64, size: f64, side_max: u64) -> u64 {
     let margin = (size / 4.0).ceil() as u64;
     let v: Value = serde_json::from_slice(metrics_json).unwrap_or_default();
     let bbox = &v["metrics"]["bbox"];
@@ -382,7 +362,7 @@ fn fitted_width(metrics_json: &[u8], probe_width: u64, size: f64) -> u64 {
     if right == 0 {
         return (size.ceil() as u64).clamp(1, probe_width);
     }
-    (right + margin).clamp(1, CANVAS_SIDE_MAX)
+    (right + margin).clamp(1, side_max)
 }
 
 #[cfg(test)]
@@ -423,9 +403,10 @@ mod tests {
     #[test]
     fn fit() {
         let j = br#"{"metrics":{"bbox":[2,10,100,30]}}"#;
-        assert_eq!(fitted_width(j, 1000, 48.0), 114);
+        assert_eq!(fitted_width(j, 1000, 48.0, 10_000), 114);
+        assert_eq!(fitted_width(j, 1000, 48.0, 100), 100);
         assert_eq!(
-            fitted_width(br#"{"metrics":{"bbox":[0,0,0,0]}}"#, 1000, 48.0),
+            fitted_width(br#"{"metrics":{"bbox":[0,0,0,0]}}"#, 1000, 48.0, 10_000),
             48
         );
     }

@@ -668,8 +668,8 @@ fn diagnostics_and_version() {
     let out = haforu().arg("diagnostics").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["abi_version"], 1);
-    assert_eq!(v["engine"]["abi_version"], 1);
+    assert_eq!(v["abi_version"], 2);
+    assert_eq!(v["engine"]["abi_version"], 2);
     assert!(v["engine"]["limits"].is_object());
     assert!(v["engine"]["cache"].is_object());
     assert_eq!(v["module"]["sha256"].as_str().unwrap().len(), 64);
@@ -946,7 +946,7 @@ fn aliases_2x() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0));
     let text = String::from_utf8(o.stdout).unwrap();
-    assert!(text.lines().any(|l| l == "abi_version: 1"), "{text}");
+    assert!(text.lines().any(|l| l == "abi_version: 2"), "{text}");
     assert!(
         text.lines().any(|l| l.starts_with("engine.limits.")),
         "{text}"

@@ -1,0 +1,139 @@
+//! `POST /render`: one job; a PNG answer (the result JSON in `X-Haforu-Result`) when the job
+//! asks for `png`, else the result JSON with images base64 inside.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use haforu_guest::{flags, kind};
+use serde::Deserialize;
+use tokio::sync::oneshot;
+
+use super::metrics::InFlight;
+use super::respond::{content_length, host_error, outcome_response, too_large};
+use super::{App, SERVER_FLAGS};
+use crate::pool::Refused;
+use crate::runtime::{Outcome, Worker};
+
+pub async fn render(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
+    let t0 = Instant::now();
+    let _guard = InFlight::new(&app);
+    let r = render_inner(&app, &headers, body, t0).await;
+    app.metrics.request("render", r.status());
+    app.metrics
+        .latency_render
+        .observe(t0.elapsed().as_secs_f64());
+    r
+}
+
+async fn render_inner(app: &Arc<App>, headers: &HeaderMap, body: Body, t0: Instant) -> Response {
+    if content_length(headers).is_some_and(|n| n > app.max_body as u64) {
+        return too_large(app);
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, app.max_body).await else {
+        return too_large(app);
+    };
+    let job = bytes.to_vec();
+    let timeout = app.rt.sandbox.timeout_ms;
+    let deadline = (timeout > 0).then(|| t0 + Duration::from_millis(timeout));
+    let (reply, rx) = oneshot::channel();
+    let task_job = job.clone();
+    let task = Box::new(move |w: &mut Worker| {
+        let _ = reply.send(execute(w, &task_job, deadline, t0));
+    });
+    if let Err(refused) = app.pool.try_submit(task) {
+        let reason = match refused {
+            Refused::Full => {
+                app.metrics.rejected_full.fetch_add(1, Ordering::Relaxed);
+                format!(
+                    "the server is busy ({} jobs queued); retry later",
+                    app.pool.capacity()
+                )
+            }
+            Refused::Closed => "the server is shutting down".to_string(),
+        };
+        let o = host_error(app, &job, kind::OVERLOADED, &reason);
+        app.metrics.job(&app.rt, &o);
+        return outcome_response(o, None);
+    }
+    let Ok((o, png)) = rx.await else {
+        let o = host_error(
+            app,
+            &job,
+            kind::INTERNAL,
+            "the worker stopped before answering",
+        );
+        return outcome_response(o, None);
+    };
+    app.metrics.job(&app.rt, &o);
+    match (png, o.data) {
+        (true, Some(data)) => {
+            let mut r = (StatusCode::OK, data).into_response();
+            let h = r.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+            if let Ok(v) = HeaderValue::from_bytes(&o.json) {
+                h.insert("x-haforu-result", v);
+            }
+            r
+        }
+        (_, data) => outcome_response(Outcome { data, ..o }, None),
+    }
+}
+
+/// Runs a `/render` job on a worker: refused as `overloaded` when its deadline passed while
+/// it waited; else with what is left of the deadline. The image comes out of band; a `png`
+/// result is answered as the image, any other image result is run again with its data
+/// spliced inline (a `pgm` or `raw` over HTTP is JSON with base64 inside). True for a PNG.
+fn execute(
+    w: &mut Worker,
+    job: &[u8],
+    deadline: Option<Instant>,
+    enqueued: Instant,
+) -> (Outcome, bool) {
+    let now = Instant::now();
+    let budget = match deadline {
+        Some(d) if d <= now => {
+            let waited = now.duration_since(enqueued).as_millis();
+            let reason =
+                format!("the request's deadline passed while it waited {waited} ms for a worker");
+            return (
+                w.error(Some(job), 0, kind::OVERLOADED, &reason, enqueued),
+                false,
+            );
+        }
+        Some(d) => Some(d - now),
+        None => None,
+    };
+    let o = w.run_job(job, 0, SERVER_FLAGS | flags::DATA_OUT_OF_BAND, budget);
+    if o.data.is_none() {
+        return (o, false);
+    }
+    if rendering_format(&o.json).as_deref() == Some("png") {
+        return (o, true);
+    }
+    let budget = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+    (
+        w.run_job(job, 0, SERVER_FLAGS | flags::SPLICE_DATA, budget),
+        false,
+    )
+}
+
+/// The `rendering.format` of a result.
+fn rendering_format(result: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Result {
+        rendering: Option<Rendering>,
+    }
+    #[derive(Deserialize)]
+    struct Rendering {
+        format: Option<String>,
+    }
+    serde_json::from_slice::<Result>(result)
+        .ok()?
+        .rendering?
+        .format
+}
