@@ -497,6 +497,20 @@ impl Engine {
         })
     }
 
+    /// Like [`host_error`](Self::host_error), for a `VALIDATE_ONLY` run: the answer is the
+    /// invalid verdict line (`{"id","valid":false,"error","error_kind"}`).
+    pub fn host_verdict(job_json: &[u8], line_no: u32, kind: ErrorKind, message: &str) -> Output {
+        let value = job::parse_json(job_json).ok();
+        let e = JobError {
+            id: job::fallback_id(value.as_ref(), line_no),
+            font_path: None,
+            error: Error::new(kind, message),
+        };
+        let mut out = Output::default();
+        result::write_verdict(&e.id, Err(&e), &[], &mut out);
+        out
+    }
+
     /// Parse, validate and run one job given as JSON text, returning the SPEC result JSON.
     ///
     /// `line_no` feeds the `line-N` fallback id (0 gives `job`). `font_handle` overrides the

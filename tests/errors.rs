@@ -417,6 +417,17 @@ fn validate_only_verdicts() {
     let mut engine = Engine::new();
     engine.validate_json(good().to_string().as_bytes(), 0, None, opts, &mut out);
     assert_eq!(out.status, Status::NeedsFont(haforu::FontKeyKind::Path));
+    let v = Engine::host_verdict(
+        good().to_string().as_bytes(),
+        2,
+        haforu::ErrorKind::FontNotFound,
+        "cannot read",
+    );
+    assert_eq!(v.status, Status::Error(haforu::ErrorKind::FontNotFound));
+    assert_eq!(
+        String::from_utf8(v.json).unwrap(),
+        r#"{"id":"j","valid":false,"error":"job `j`: cannot read","error_kind":"font_not_found"}"#
+    );
     engine.validate_json(b"{nope", 5, None, opts, &mut out);
     let v: Value = serde_json::from_slice(&out.json).unwrap();
     assert_eq!(

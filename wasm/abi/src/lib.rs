@@ -371,7 +371,8 @@ pub extern "C" fn haforu_font_forget(key_kind: i32, key_ptr: i32, key_len: i32) 
 }
 
 /// The error result of a job that failed in the host: `kind` an error-kind code, `msg` the
-/// host's reason; the job bytes (may be empty) give the id and `font.path`.
+/// host's reason; the job bytes (may be empty) give the id and `font.path`. With the
+/// `VALIDATE_ONLY` flag the answer is the job's invalid verdict line instead.
 #[no_mangle]
 pub extern "C" fn haforu_result_error(
     job_ptr: i32,
@@ -380,6 +381,7 @@ pub extern "C" fn haforu_result_error(
     kind: i32,
     msg_ptr: i32,
     msg_len: i32,
+    flags: i32,
 ) -> i32 {
     with(|s| {
         let out = match (s.input(job_ptr, job_len), s.input(msg_ptr, msg_len)) {
@@ -387,7 +389,11 @@ pub extern "C" fn haforu_result_error(
                 let kind = haforu::ErrorKind::from_code(kind as u32)
                     .unwrap_or(haforu::ErrorKind::Internal);
                 let message = String::from_utf8_lossy(msg);
-                haforu::Engine::host_error(job, line_no as u32, kind, &message)
+                if flags & FLAG_VALIDATE_ONLY != 0 {
+                    haforu::Engine::host_verdict(job, line_no as u32, kind, &message)
+                } else {
+                    haforu::Engine::host_error(job, line_no as u32, kind, &message)
+                }
             }
             _ => bad_input("haforu_result_error"),
         };
