@@ -3,6 +3,7 @@
 //! and outline scalers cached.
 
 use crate::error::{Error, ErrorKind};
+use crate::face::{self, tag_string};
 use crate::limits;
 use harfrust::ShapePlan;
 use skrifa::font::Font;
@@ -205,36 +206,7 @@ impl Fonts {
 }
 
 fn load_face(bytes: &Arc<Vec<u8>>, face_index: u32) -> Result<Font, Error> {
-    if bytes.is_empty() {
-        return Err(Error::font_parse("the font file is empty (0 bytes)"));
-    }
-    let file = read_fonts::FileRef::new(bytes)
-        .map_err(|e| Error::font_parse(format!("not a font file: {e}")))?;
-    let count = match &file {
-        read_fonts::FileRef::Font(_) => 1,
-        read_fonts::FileRef::Collection(c) => c.len(),
-    };
-    if face_index >= count {
-        return Err(Error::font_parse(format!(
-            "face_index {face_index} is out of range: the file has {count} face{}",
-            if count == 1 { "" } else { "s" }
-        )));
-    }
-    let font_ref = file
-        .fonts()
-        .nth(face_index as usize)
-        .ok_or_else(|| Error::font_parse("face not found"))?
-        .map_err(|e| Error::font_parse(format!("face {face_index}: {e}")))?;
-    use read_fonts::TableProvider;
-    let head = font_ref
-        .head()
-        .map_err(|e| Error::font_parse(format!("face {face_index}: no usable head table: {e}")))?;
-    let upem = head.units_per_em();
-    if !(16..=16384).contains(&upem) {
-        return Err(Error::font_parse(format!(
-            "unitsPerEm is {upem}; OpenType requires 16–16384"
-        )));
-    }
+    face::open(bytes, face_index)?;
     let blob: Arc<dyn AsRef<[u8]> + Send + Sync> = bytes.clone();
     Font::new(blob, face_index)
         .ok_or_else(|| Error::font_parse(format!("face {face_index} could not be parsed")))
@@ -243,12 +215,6 @@ fn load_face(bytes: &Arc<Vec<u8>>, face_index: u32) -> Result<Font, Error> {
 /// A job's 4-byte tag as text, trailing spaces trimmed.
 pub(crate) fn tag_text(tag: &[u8; 4]) -> String {
     tag_string(Tag::new(tag))
-}
-
-fn tag_string(tag: Tag) -> String {
-    let b = tag.to_be_bytes();
-    let s: String = b.iter().map(|&c| c as char).collect();
-    s.trim_end().to_string()
 }
 
 /// Find the named instance `name` in `font`, by subfamily name.

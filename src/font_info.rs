@@ -11,12 +11,13 @@
 //! ```
 
 use crate::error::Error;
+use crate::face::{self, tag_string};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use skrifa::instance::Size;
 use skrifa::raw::tables::layout::{FeatureList, FeatureParams};
-use skrifa::raw::{FileRef, FontRef, TableProvider};
-use skrifa::{MetadataProvider, Tag};
+use skrifa::raw::TableProvider;
+use skrifa::MetadataProvider;
 
 /// The default bound on [`FontInfo::codepoints`]: enough for any text font's full repertoire
 /// (a CJK font maps ~30 000–60 000 characters) while keeping the list under 256 KB, so a
@@ -135,16 +136,11 @@ pub struct FeatureInfo {
 /// Optional tables that are broken are treated as absent: a font the engine can render always
 /// gets a description.
 pub fn font_info(bytes: &[u8], face_index: u32, max_codepoints: usize) -> Result<FontInfo, Error> {
-    let (font, face_count) = open_face(bytes, face_index)?;
-    let head = font
-        .head()
-        .map_err(|e| Error::font_parse(format!("face {face_index}: no usable head table: {e}")))?;
-    let units_per_em = head.units_per_em();
-    if !(16..=16384).contains(&units_per_em) {
-        return Err(Error::font_parse(format!(
-            "unitsPerEm is {units_per_em}; OpenType requires 16–16384"
-        )));
-    }
+    let face::Face {
+        font,
+        count: face_count,
+        units_per_em,
+    } = face::open(bytes, face_index)?;
     let name = |ids: &[skrifa::string::StringId]| {
         ids.iter().find_map(|&id| {
             font.localized_strings(id)
@@ -234,31 +230,6 @@ pub fn font_info(bytes: &[u8], face_index: u32, max_codepoints: usize) -> Result
     })
 }
 
-/// Open one face of a font file or collection; returns it and the file's face count.
-fn open_face(bytes: &[u8], face_index: u32) -> Result<(FontRef<'_>, u32), Error> {
-    if bytes.is_empty() {
-        return Err(Error::font_parse("the font file is empty (0 bytes)"));
-    }
-    let file =
-        FileRef::new(bytes).map_err(|e| Error::font_parse(format!("not a font file: {e}")))?;
-    let count = match &file {
-        FileRef::Font(_) => 1,
-        FileRef::Collection(c) => c.len(),
-    };
-    if face_index >= count {
-        return Err(Error::font_parse(format!(
-            "face_index {face_index} is out of range: the file has {count} face{}",
-            if count == 1 { "" } else { "s" }
-        )));
-    }
-    let font = file
-        .fonts()
-        .nth(face_index as usize)
-        .ok_or_else(|| Error::font_parse("face not found"))?
-        .map_err(|e| Error::font_parse(format!("face {face_index}: {e}")))?;
-    Ok((font, count))
-}
-
 /// Add the features of one table's feature list to `out`, merging tags already seen.
 fn collect_features(
     list: &FeatureList<'_>,
@@ -299,15 +270,6 @@ fn collect_features(
 
 fn non_null(id: skrifa::string::StringId) -> Option<skrifa::string::StringId> {
     (id.to_u16() != 0).then_some(id)
-}
-
-fn tag_string(tag: Tag) -> String {
-    tag.to_be_bytes()
-        .iter()
-        .map(|&c| c as char)
-        .collect::<String>()
-        .trim_end()
-        .to_string()
 }
 
 #[cfg(test)]

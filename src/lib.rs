@@ -19,6 +19,7 @@ pub mod compare;
 pub mod encode;
 pub mod envelope;
 mod error;
+mod face;
 mod font;
 pub mod font_info;
 pub mod job;
