@@ -272,7 +272,7 @@ def test_validate(tmp_path: Path) -> None:
     assert p.stdout.splitlines()[0] == '{"id":"v0","valid":true}'
     assert [(r["id"], r["valid"], r.get("error_kind")) for r in rs[3:]] == [
         ("nf", False, "font_not_found"), ("line-5", False, "bad_json"), ("z", False, "bad_job"), ("w", True, None)]
-    assert rs[3]["error"].startswith("job `nf`: font file '/nope.ttf' cannot be read")
+    assert rs[3]["error"].startswith("job `nf`: cannot read font file '/nope.ttf': No such file")
     assert rs[4]["error"].startswith("job `line-5`: ") and rs[5]["error"].startswith("job `z`: ")
     assert rs[6]["warnings"] == r["warnings"]
 

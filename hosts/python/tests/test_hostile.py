@@ -33,9 +33,9 @@ MAX_SECONDS = 5.0
 CASES: Dict[str, Tuple[str, str, str]] = {
     "deep": ("b'{\"id\":\"deep\",\"x\":' + b'[' * 100_000 + b']' * 100_000 + b'}'", "bad_json", "job `"),
     "utf8": ("b'{\"id\":\"u\",\"text\":{\"content\":\"\\xff\\xfe\"}}'", "bad_json", "job `"),
-    "devzero": ("font_job('/dev/zero')", "font_not_found", "is not a regular file"),
-    "directory": ("font_job(TMP)", "font_not_found", "is a directory"),
-    "fifo": ("font_job(FIFO)", "font_not_found", "is not a regular file"),
+    "devzero": ("font_job('/dev/zero')", "font_not_found", "not a regular file"),
+    "directory": ("font_job(TMP)", "font_not_found", "not a regular file"),
+    "fifo": ("font_job(FIFO)", "font_not_found", "not a regular file"),
     "huge": ("b'a' * (LIMIT + 1)", "limit_exceeded", "limit"),
 }
 

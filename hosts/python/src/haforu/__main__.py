@@ -20,7 +20,7 @@ from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Sequence, 
 from . import __version__
 from ._envelope import parse_jobs
 from ._runtime import cache_dir, default_font_path, get_runtime, wasm_path, wasmtime_version
-from ._renderer import Outcome, Renderer, verdict_of_error
+from ._renderer import Outcome, Renderer
 from .batch import default_workers, start_jobs
 from .errors import HaforuError, InvalidJobError
 from .session import StreamingSession
@@ -332,7 +332,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise UsageError(f"cannot read {'stdin' if path == '-' else path}: {exc}") from None
         except InvalidJobError as exc:
-            out.write(verdict_of_error(_envelope_line(exc).encode("utf-8"), exc.kind) + "\n")
+            out.write(_envelope_line(exc) + "\n")  # the job list, not a job: no verdict
             out.flush()
             return EXIT_ENVELOPE
         renderer = Renderer(**opts)

@@ -251,8 +251,10 @@ class WasmInstance:
     def call(self, name: str, *args: int) -> int:
         """Call the export ``name`` with i32 arguments (negative values pass as their two's
         complement)."""
-        a = [v & 0xFFFFFFFF for v in args] + [0] * (_MAX_ARGS - len(args))
-        return self._call(self._f[name], len(args), a[0], a[1], a[2], a[3], a[4], a[5])
+        slots = self._args
+        for i, v in enumerate(args):
+            slots[i * _SLOT_WORDS] = v & 0xFFFFFFFF
+        return self._invoke(self._f[name], False)
 
     def _raise_trap(self, err: Optional[int]) -> None:
         self.traps += 1
@@ -358,14 +360,16 @@ class WasmInstance:
         desc = self._call(self._f_run, 5, ptr, len(job), line_no, handle, flags, deadline=True)
         return self._descriptor(desc)
 
-    def result_error(self, job: Optional[bytes], line_no: int, kind: str, message: str) -> Tuple[Descriptor, bytes]:
-        """``haforu_result_error``: the engine's error result for a failure the host saw.
-        ``job=None`` when the job is not in memory (the id is then ``line-N`` / ``job``)."""
+    def result_error(self, job: Optional[bytes], line_no: int, kind: str, message: str,
+                     flags: int = 0) -> Tuple[Descriptor, bytes]:
+        """``haforu_result_error``: the engine's error result for a failure the host saw (with
+        the run's ``flags``: under ``VALIDATE_ONLY`` the invalid verdict line). ``job=None`` when
+        the job is not in memory (the id is then ``line-N`` / ``job``)."""
         msg = message.encode("utf-8", "replace")
         job_b = job if job is not None and len(job) + len(msg) <= self.facts.max_job_bytes else b""
         ptr = self._put_input(job_b + msg)
         desc = self.call("haforu_result_error", ptr, len(job_b), line_no, self.facts.code(kind),
-                         ptr + len(job_b), len(msg))
+                         ptr + len(job_b), len(msg), flags)
         d, out, _ = self._descriptor(desc)
         return d, out
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["Renderer", "TooLong", "HostFailure", "Outcome", "read_font_file", "engine_facts", "verdict_of_error"]
+__all__ = ["Renderer", "TooLong", "HostFailure", "Outcome", "read_font_file", "engine_facts"]
 
 #: numpy, imported on first use: JSON-only users (and the start-up time) do not pay for it.
 _np: Any = None
@@ -57,19 +57,6 @@ _STAMP_CHECKS_PER_JOB = 16
 Stamp = Tuple[int, int, int, int]
 #: One job's answer: (the engine's JSON line, descriptor status, descriptor kind code).
 Outcome = Tuple[str, int, int]
-
-
-def verdict_of_error(result: bytes, kind: str) -> str:
-    """The verdict line ``{"id","valid":false,"error","error_kind"}`` of a job that failed in the
-    host (a font file it cannot read, a trap, a line over the limit, an invalid job list), made
-    from the engine's error result for it (``haforu_result_error`` / ``haforu_split``).
-
-    ABI gap: ``haforu_result_error`` writes an error result even for a ``VALIDATE_ONLY`` job, so
-    only here does the host re-read an engine result; ``kind`` is the descriptor's (a name from
-    ``haforu_info``'s ``error_kinds``)."""
-    r = json.loads(result)
-    line = {"id": r.get("id"), "valid": False, "error": r.get("error"), "error_kind": kind}
-    return json.dumps(line, separators=(",", ":"), ensure_ascii=False)
 
 
 class HostFailure(Exception):
@@ -102,20 +89,22 @@ def read_font_file(path: str, limit: int, shown: Optional[str] = None) -> Tuple[
     directory, a FIFO, a device...; ``limit_exceeded`` for a file over ``limit``. The open does
     not block (``O_NONBLOCK``: a FIFO without a writer is refused, not waited for)."""
     name = shown if shown is not None else path
+
+    def failure(kind: str, why: str) -> HostFailure:
+        # The CLI's wording, so that both hosts answer the same bytes.
+        return HostFailure(kind, f"cannot read font file '{name}': {why}")
+
     try:
         fd = os.open(path, _O_READ)
     except OSError as exc:
-        if isinstance(exc, IsADirectoryError):
-            raise HostFailure("font_not_found", f"font path {name!r} is a directory") from None
-        raise HostFailure("font_not_found", f"font file {name!r} cannot be read: {exc.strerror or exc}") from None
+        raise failure("font_not_found", _os_text(exc)) from None
     try:
         st = os.fstat(fd)
-        if _stat.S_ISDIR(st.st_mode):
-            raise HostFailure("font_not_found", f"font path {name!r} is a directory")
         if not _stat.S_ISREG(st.st_mode):
-            raise HostFailure("font_not_found", f"font path {name!r} is not a regular file")
+            raise failure("font_not_found", "not a regular file")
         if st.st_size > limit:
-            raise HostFailure("limit_exceeded", f"font file {name!r} is {st.st_size} bytes; the limit is {limit}")
+            raise failure("limit_exceeded", f"the file has {st.st_size} bytes, more than the engine's "
+                          f"limit of {limit} (limits.max_font_bytes)")
         chunks = []
         got = 0
         while got <= limit:
@@ -125,12 +114,22 @@ def read_font_file(path: str, limit: int, shown: Optional[str] = None) -> Tuple[
             chunks.append(chunk)
             got += len(chunk)
         if got > limit:  # the file grew while it was read
-            raise HostFailure("limit_exceeded", f"font file {name!r} is over the limit of {limit} bytes")
+            raise failure("limit_exceeded", f"the file has more than the engine's limit of {limit} bytes "
+                          "(limits.max_font_bytes)")
+        if not got:
+            raise failure("font_parse", "the file is empty")
         return (chunks[0] if len(chunks) == 1 else b"".join(chunks)), _stamp(st)
     except OSError as exc:
-        raise HostFailure("font_not_found", f"font file {name!r} cannot be read: {exc.strerror or exc}") from None
+        raise failure("font_not_found", _os_text(exc)) from None
     finally:
         os.close(fd)
+
+
+def _os_text(exc: OSError) -> str:
+    """An OS error as Rust's ``std::io::Error`` prints it: ``No such file or directory (os error 2)``."""
+    if exc.errno is not None and exc.strerror:
+        return f"{exc.strerror} (os error {exc.errno})"
+    return str(exc)
 
 
 def engine_facts() -> EngineFacts:
@@ -308,8 +307,8 @@ class Renderer:
         whether a font had to be bound, whether the result is such a host-side failure)."""
         limit = self.facts.max_job_bytes
         if job is None or len(job) > limit:
-            return self._fail(None, line_no, "limit_exceeded", f"the job is longer than the limit of {limit} bytes"
-                              ) + (False, True)
+            return self._fail(None, line_no, "limit_exceeded", f"the job is longer than the limit of {limit} bytes",
+                              flags) + (False, True)
         bound = False
         try:
             for _ in range(3):
@@ -320,20 +319,22 @@ class Renderer:
                 try:
                     self._provide(d.kind, key)
                 except HostFailure as f:
-                    return self._fail(job, line_no, f.kind, f.reason) + (bound, True)
+                    return self._fail(job, line_no, f.kind, f.reason, flags) + (bound, True)
                 bound = True
-            return self._fail(job, line_no, "internal", "the engine asked again for a font it was given"
-                              ) + (bound, True)
+            return self._fail(job, line_no, "internal", "the engine asked again for a font it was given",
+                              flags) + (bound, True)
         except Trapped as t:
             self._after_trap(t)
-            return self._fail(job, line_no, t.kind, self._trap_text(t)) + (bound, True)
+            return self._fail(job, line_no, t.kind, self._trap_text(t), flags) + (bound, True)
 
-    def _fail(self, job: Optional[bytes], line_no: int, kind: str, reason: str) -> Tuple[Descriptor, bytes, int]:
-        """``haforu_result_error`` for a host-side failure (a second try without the job text,
-        e.g. when the job cannot be copied in, gives the ``line-N`` id)."""
+    def _fail(self, job: Optional[bytes], line_no: int, kind: str, reason: str,
+              flags: int = 0) -> Tuple[Descriptor, bytes, int]:
+        """``haforu_result_error`` for a host-side failure, with the run's ``flags`` (a
+        ``VALIDATE_ONLY`` run gets its verdict line); a second try without the job text, e.g.
+        when the job cannot be copied in, gives the ``line-N`` id."""
         for attempt in (job, None):
             try:
-                d, out = self.inst.result_error(attempt, line_no, kind, reason)
+                d, out = self.inst.result_error(attempt, line_no, kind, reason, flags)
                 return d, out, 0
             except Trapped as t:
                 self._after_trap(t)
@@ -365,9 +366,7 @@ class Renderer:
         line ``{"id","valid",...}`` as it is, with the descriptor's status (0 valid, 1 invalid)
         and error-kind code."""
         self._check_fonts()
-        d, out, _, _, host = self._execute(self._job_bytes(job), line_no, VALIDATE_ONLY)
-        if host:
-            return verdict_of_error(out, self.facts.kind(d.kind)), d.status, d.kind
+        d, out, _, _, _ = self._execute(self._job_bytes(job), line_no, VALIDATE_ONLY)
         return out.decode("utf-8"), d.status, d.kind
 
     def render_json(self, job: Union[str, bytes, TooLong], line_no: int = 0) -> str:
