@@ -202,19 +202,25 @@ pub struct ImageView<'a> {
 }
 
 impl<'a> ImageView<'a> {
-    /// A render's ink box (the union of its glyph boxes; paper outside).
-    pub fn of_ink_box(b: &'a crate::InkBox) -> ImageView<'a> {
-        let bbox = if b.w == 0 || b.h == 0 {
+    /// An ink box on a `canvas_width × canvas_height` canvas: `bbox` is `[x, y, w, h]` and
+    /// `ink` its `w × h` values (paper outside); a render's box gives one with `InkBox::view`.
+    pub fn of_ink_box(
+        canvas_width: u32,
+        canvas_height: u32,
+        bbox: [u32; 4],
+        ink: &'a [u8],
+    ) -> ImageView<'a> {
+        let bbox = if bbox[2] == 0 || bbox[3] == 0 {
             [0; 4]
         } else {
-            [b.x, b.y, b.w, b.h]
+            bbox
         };
         ImageView {
-            width: b.canvas_width,
-            height: b.canvas_height,
+            width: canvas_width,
+            height: canvas_height,
             bbox,
-            ink: &b.ink,
-            dark: Dark::of(bbox, &b.ink),
+            ink,
+            dark: Dark::of(bbox, ink),
         }
     }
 

@@ -37,7 +37,8 @@ pub(crate) struct Instance {
     pub applied: Vec<(String, f32)>,
     /// What the location request changed or ignored (axes the font lacks, clamped values).
     pub warnings: Vec<String>,
-    pub(crate) plans: Vec<(crate::shape::PlanKey, ShapePlan)>,
+    /// Shaping plans made for this instance (found again by `harfrust::ShapePlanKey`).
+    pub(crate) plans: Vec<ShapePlan>,
     scalers: Vec<(u64, ScalerFont)>,
     last_used: u64,
 }

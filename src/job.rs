@@ -3,9 +3,12 @@
 //! Jobs are read through `serde_json::Value` so that a bad field still lets us read the `id`
 //! for the error result, and every rule gets a message naming the field.
 
+use crate::compare::Align;
 use crate::error::{Error, ErrorKind};
 use crate::limits;
+use harfrust::Feature;
 use serde_json::{Map, Value};
+use std::str::FromStr;
 
 /// A validated job.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,7 +39,7 @@ pub struct CompareSpec {
     /// The image to compare with.
     pub target: TargetSource,
     /// How the two images are aligned.
-    pub method: crate::compare::Align,
+    pub method: Align,
 }
 
 /// Where a comparison target comes from.
@@ -141,8 +144,8 @@ pub struct TextSpec {
     pub direction: Option<Direction>,
     /// BCP 47 tag.
     pub language: Option<String>,
-    /// Features in HarfBuzz syntax, already validated.
-    pub features: Vec<String>,
+    /// `text.features`, parsed from HarfBuzz syntax once, here.
+    pub features: Vec<Feature>,
 }
 
 /// Output formats (SPEC `rendering.format`).
@@ -499,8 +502,8 @@ fn parse_compare(obj: &Map<String, Value>) -> Result<CompareSpec, Error> {
         }
     };
     let method = match opt_str(obj, "compare", "method")? {
-        None => crate::compare::Align::Center,
-        Some(m) => crate::compare::Align::parse(m)?,
+        None => Align::Center,
+        Some(m) => Align::parse(m)?,
     };
     Ok(CompareSpec { target, method })
 }
@@ -646,8 +649,7 @@ fn parse_text(obj: &Map<String, Value>) -> Result<TextSpec, Error> {
                         kind_of(item)
                     ))
                 })?;
-                crate::shape::parse_feature(s)?;
-                out.push(s.to_string());
+                out.push(parse_feature(s)?);
             }
             out
         }
@@ -664,6 +666,25 @@ fn parse_text(obj: &Map<String, Value>) -> Result<TextSpec, Error> {
         direction,
         language,
         features,
+    })
+}
+
+/// Parse one feature in HarfBuzz syntax (`liga`, `-liga`, `liga=0`, `aalt=2`, `kern[3:5]`).
+pub fn parse_feature(s: &str) -> Result<Feature, Error> {
+    // HarfRust's parser is lenient (it accepts an empty tag, as in `=1`): check the tag first.
+    let body = s.trim().trim_start_matches(['+', '-']);
+    let tag = body
+        .split(['[', '='])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_matches(['"', '\'']);
+    let tag_ok =
+        !tag.is_empty() && tag.len() <= 4 && tag.bytes().all(|c| c.is_ascii_alphanumeric());
+    tag_ok.then(|| Feature::from_str(s).ok()).flatten().ok_or_else(|| {
+        Error::bad_job(format!(
+            "text.features: `{s}` is not a feature in HarfBuzz syntax (e.g. `liga`, `-liga`, `liga=0`, `aalt=2`, `kern[3:5]`)"
+        ))
     })
 }
 
@@ -853,6 +874,38 @@ mod tests {
         );
         let e = job(&OK.replace("\"pgm\"", "\"pgm\",\"encoding\":7")).unwrap_err();
         assert_eq!(e.kind, ErrorKind::BadJob);
+    }
+
+    #[test]
+    fn feature_syntax() {
+        for ok in [
+            "liga",
+            "-liga",
+            "+kern",
+            "liga=0",
+            "aalt=2",
+            "kern[3:5]",
+            "liga=off",
+        ] {
+            assert!(parse_feature(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(parse_feature("liga=off").unwrap().value, 0);
+        assert_eq!(parse_feature("-liga").unwrap().value, 0);
+        assert_eq!(parse_feature("aalt=2").unwrap().value, 2);
+        let k = parse_feature("kern[3:5]").unwrap();
+        assert_eq!((k.start, k.end), (3, 5));
+        for bad in ["", "liga=x", "=1", "kern[x]"] {
+            assert!(parse_feature(bad).is_err(), "{bad:?}");
+        }
+        // Parsed once, into the job.
+        let j = job(&OK.replace("\"Hi\"", "\"Hi\",\"features\":[\"-liga\",\"ss01\"]")).unwrap();
+        assert_eq!(
+            j.text.features,
+            vec![
+                parse_feature("-liga").unwrap(),
+                parse_feature("ss01").unwrap()
+            ]
+        );
     }
 
     #[test]

@@ -10,6 +10,16 @@
 //! let out = engine.run_json(job, 0, Some(font), false);
 //! assert!(out.is_ok(), "{}", String::from_utf8_lossy(&out.json));
 //! ```
+//!
+//! Modules, in layers (a module `use`s only layers below its own; no import loops):
+//! 0. `error` (kinds, messages), `limits`
+//! 1. `face` (opening a face), `encode`, `envelope`, `raster`, `compare`, `bindings`
+//! 2. `job` (the schema; features parsed once, into HarfRust's type), `font` (registry,
+//!    instances), `font_info`, `cache`
+//! 3. `shape`: font instance + job text → glyph run
+//! 4. `render`: glyph run → ink box (glyph cache, rasteriser, the engine's `Scratch`)
+//! 5. `result`: the output types and the result JSON
+//! 6. this root: [`Engine`] drives one job through 2–5
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -32,15 +42,16 @@ mod shape;
 pub use bindings::FontKeyKind;
 pub use cache::GlyphCacheStats;
 pub use error::{Error, ErrorKind};
-pub use job::{Format, Job};
+pub use job::{parse_feature, Format, Job};
 pub use render::{InkBox, Metrics};
-pub use result::{error_output, error_result, JobError, Output, Rendered, Status, SweepPoint};
-pub use shape::{parse_feature, serialize_glyphs, ShapedGlyph};
+pub use result::{
+    error_output, error_result, JobError, Output, Rendered, RunOptions, Status, SweepPoint,
+};
+pub use shape::{serialize_glyphs, ShapedGlyph};
 
 use font::Fonts;
 use job::FontSource;
-use raster::{OutlineSink, Scratch};
-use render::RenderCtx;
+use render::Scratch;
 
 /// The bundled default font (Inter variable, Latin subset; SIL OFL, see
 /// `src/default_font/OFL.txt`), so every host can render something without a font file.
@@ -48,24 +59,6 @@ pub const DEFAULT_FONT: &[u8] = include_bytes!("default_font/Inter-VF-Latin.ttf"
 
 /// The engine version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// How [`Engine::run_json_with`] returns image bytes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RunOptions {
-    /// A single job's image bytes go to [`Output::data`]; the JSON has no `data`.
-    pub data_out_of_band: bool,
-    /// A sweep's point images go to [`Output::data`], concatenated; each point's `rendering`
-    /// names its `data_offset`/`data_length`. Without it sweeps carry base64 inline, whatever
-    /// `data_out_of_band` says (hosts that splice a single job's base64 stay correct).
-    pub points_out_of_band: bool,
-    /// Like `data_out_of_band`, but the JSON keeps `"data":""` and [`Output::splice_at`] is
-    /// the offset between its quotes, where the host inserts the base64 text of the data.
-    pub splice_data: bool,
-    /// `font.handle` in the job is refused (handles are private to one engine instance).
-    pub no_handles: bool,
-    /// The server's rule: `font.path` is refused and `font.name` is a font the host provides.
-    pub named_fonts: bool,
-}
 
 /// Cache and registry counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -98,12 +91,8 @@ pub struct Engine {
     next_image: u32,
     weights: Option<compare::Weights>,
     cache: cache::GlyphCache,
-    shaper: shape::Shaper,
-    glyphs: Vec<ShapedGlyph>,
+    /// Working memory, lent whole to each render.
     scratch: Scratch,
-    sink: Option<OutlineSink>,
-    draw_memory: Vec<u8>,
-    ink: Vec<u8>,
 }
 
 impl Engine {
@@ -208,8 +197,8 @@ impl Engine {
         if let Some(id) = evicted {
             self.cache.forget_instances(&[id]);
         }
-        let mut glyphs = std::mem::take(&mut self.glyphs);
-        let shaped = self.shaper.shape(inst, &job.text, &mut glyphs);
+        let scratch = &mut self.scratch;
+        let shaped = scratch.shaper.shape(inst, &job.text, &mut scratch.glyphs);
         let variations = inst.applied.clone();
         let mut warnings = job.warnings.clone();
         warnings.extend(inst.warnings.iter().cloned());
@@ -228,39 +217,21 @@ impl Engine {
             warnings,
             compare: None,
         };
-        if let Err(e) = shaped {
-            self.glyphs = glyphs;
-            return Err(e);
-        }
+        shaped?;
         if spec.format == Format::Glyphs {
-            out.glyphs = Some(glyphs.clone());
-            self.glyphs = glyphs;
+            out.glyphs = Some(scratch.glyphs.clone());
             return Ok(out);
         }
-        let mut sink = self
-            .sink
-            .take()
-            .unwrap_or_else(|| OutlineSink::new(0.0, 0.0));
-        let mut ctx = RenderCtx {
-            cache: &mut self.cache,
-            scratch: &mut self.scratch,
-            sink: &mut sink,
-            draw_memory: &mut self.draw_memory,
-            ink: &mut self.ink,
-        };
         let ink = render::compose(
-            &mut ctx,
+            &mut self.cache,
+            scratch,
             inst,
-            &glyphs,
             job.font.size_px,
             spec.width,
             spec.height,
-        );
-        self.sink = Some(sink);
-        self.glyphs = glyphs;
-        let ink = ink?;
+        )?;
         if let Some((target, method)) = target {
-            let view = compare::ImageView::of_ink_box(&ink);
+            let view = ink.view();
             out.compare = Some(compare::align_and_compare_cached(
                 &view,
                 &target.view(),
@@ -287,7 +258,7 @@ impl Engine {
             }
             Format::Glyphs => unreachable!("handled above"),
         }
-        self.ink = ink.ink;
+        self.scratch.recycle(ink);
         Ok(out)
     }
 

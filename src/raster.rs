@@ -62,6 +62,12 @@ pub(crate) struct OutlineSink {
     overflow: bool,
 }
 
+impl Default for OutlineSink {
+    fn default() -> Self {
+        OutlineSink::new(0.0, 0.0)
+    }
+}
+
 impl OutlineSink {
     /// `dx`, `dy`: the fractional part of the glyph origin in pixels (x right, y down).
     pub fn new(dx: f32, dy: f32) -> Self {

@@ -4,11 +4,12 @@
 //! output.
 
 use crate::cache::{GlyphCache, GlyphKey};
+use crate::compare::ImageView;
 use crate::error::Error;
 use crate::font::Instance;
 use crate::limits;
-use crate::raster::{self, Coverage, OutlineSink, Scratch};
-use crate::shape::ShapedGlyph;
+use crate::raster::{self, Coverage, OutlineSink};
+use crate::shape::{ShapedGlyph, Shaper};
 use skrifa::{DrawMemory, GlyphId};
 use std::sync::Arc;
 
@@ -48,14 +49,31 @@ struct Placed {
     coverage: Arc<Coverage>,
 }
 
-/// Everything `compose` needs that lives in the engine.
-pub(crate) struct RenderCtx<'a> {
-    pub cache: &'a mut GlyphCache,
-    pub scratch: &'a mut Scratch,
-    pub sink: &'a mut OutlineSink,
-    pub draw_memory: &'a mut Vec<u8>,
-    /// A reusable buffer for the ink box.
-    pub ink: &'a mut Vec<u8>,
+/// The engine's working memory for renders, owned by the engine and lent whole (`&mut`) to
+/// each render: what shaping, outline flattening, rasterising and compositing reuse from job
+/// to job instead of allocating.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    /// The shaper and its HarfRust buffer.
+    pub shaper: Shaper,
+    /// The job's glyph run, written by shaping, read by [`compose`].
+    pub glyphs: Vec<ShapedGlyph>,
+    /// Flattened outline of the glyph being rasterised.
+    sink: OutlineSink,
+    /// skrifa's outline drawing memory.
+    draw_memory: Vec<u8>,
+    /// The rasteriser's accumulation rows.
+    raster: raster::Scratch,
+    /// The ink box's buffer: [`compose`] moves it into the box it returns,
+    /// [`recycle`](Self::recycle) takes it back.
+    ink: Vec<u8>,
+}
+
+impl Scratch {
+    /// Keep a finished ink box's buffer for the next render.
+    pub fn recycle(&mut self, ink: InkBox) {
+        self.ink = ink.ink;
+    }
 }
 
 /// Round half away from zero, into 1/64 px units.
@@ -70,15 +88,24 @@ fn to_26_6(px: f64) -> i64 {
     r.clamp(-(1i64 << 50) as f64, (1i64 << 50) as f64) as i64
 }
 
-/// Composite `glyphs` of `inst` at `size_px` on a `width × height` canvas.
+/// Composite the glyph run `scratch.glyphs` of `inst` at `size_px` on a `width × height`
+/// canvas.
 pub(crate) fn compose(
-    ctx: &mut RenderCtx<'_>,
+    cache: &mut GlyphCache,
+    scratch: &mut Scratch,
     inst: &mut Instance,
-    glyphs: &[ShapedGlyph],
     size_px: f64,
     width: u32,
     height: u32,
 ) -> Result<InkBox, Error> {
+    let Scratch {
+        glyphs,
+        sink,
+        draw_memory,
+        raster: acc,
+        ink: ink_buffer,
+        ..
+    } = scratch;
     let scale = size_px / inst.units_per_em as f64;
     let baseline = 0.75 * height as f64;
     let (cw, ch) = (width as i64, height as i64);
@@ -88,7 +115,7 @@ pub(crate) fn compose(
     let mut placed: Vec<Placed> = Vec::new();
     let mut work: u64 = 0;
     let (mut pen_x, mut pen_y) = (0i64, 0i64);
-    for g in glyphs {
+    for g in glyphs.iter() {
         let ux = pen_x + g.x_offset as i64;
         let uy = pen_y + g.y_offset as i64;
         pen_x += g.x_advance as i64;
@@ -107,7 +134,7 @@ pub(crate) fn compose(
             let (l, t) = (ix + c.left as i64, iy + c.top as i64);
             l >= 0 && t >= 0 && l + c.width as i64 <= cw && t + c.height as i64 <= ch
         };
-        if let Some(c) = ctx.cache.get(&key) {
+        if let Some(c) = cache.get(&key) {
             if c.width == 0 {
                 continue;
             }
@@ -121,20 +148,19 @@ pub(crate) fn compose(
             }
         }
         // Flatten the outline at this phase.
-        let sink = &mut *ctx.sink;
         sink.reset(phase.0 as f32 / 64.0, phase.1 as f32 / 64.0);
         if let Some(outline) = scaler.outline(GlyphId::new(g.gid)) {
             let need = outline.required_memory_size();
-            if ctx.draw_memory.len() < need {
-                ctx.draw_memory.resize(need, 0);
+            if draw_memory.len() < need {
+                draw_memory.resize(need, 0);
             }
             outline
-                .draw(DrawMemory::Buffer(&mut ctx.draw_memory[..]), sink)
+                .draw(DrawMemory::Buffer(&mut draw_memory[..]), &mut *sink)
                 .map_err(|e| Error::font_parse(format!("glyph {}: {e}", g.gid)))?;
         }
         sink.finish(g.gid)?;
         let Some((l, t, r, b)) = sink.bounds() else {
-            ctx.cache.insert(key, Arc::new(Coverage::empty()));
+            cache.insert(key, Arc::new(Coverage::empty()));
             continue;
         };
         let full = Coverage {
@@ -153,9 +179,9 @@ pub(crate) fn compose(
                 t,
                 full.width,
                 full.height,
-                ctx.scratch,
+                acc,
             ));
-            ctx.cache.insert(key, c.clone());
+            cache.insert(key, c.clone());
             placed.push(Placed {
                 x: ix,
                 y: iy,
@@ -173,14 +199,7 @@ pub(crate) fn compose(
             let (w, h) = ((x1 - x0) as u32, (y1 - y0) as u32);
             work += w as u64 * h as u64;
             check_work(work)?;
-            let c = raster::rasterize(
-                &sink.lines,
-                (x0 - ix) as i32,
-                (y0 - iy) as i32,
-                w,
-                h,
-                ctx.scratch,
-            );
+            let c = raster::rasterize(&sink.lines, (x0 - ix) as i32, (y0 - iy) as i32, w, h, acc);
             placed.push(Placed {
                 x: ix,
                 y: iy,
@@ -212,7 +231,7 @@ pub(crate) fn compose(
         });
     }
     let (bw, bh) = ((bx1 - bx0) as usize, (by1 - by0) as usize);
-    let mut ink = std::mem::take(ctx.ink);
+    let mut ink = std::mem::take(ink_buffer);
     ink.clear();
     reserve(&mut ink, bw * bh, "the ink box")?;
     ink.resize(bw * bh, 0);
@@ -294,6 +313,16 @@ fn check_work(pixels: u64) -> Result<(), Error> {
 }
 
 impl InkBox {
+    /// The box as a comparison image.
+    pub fn view(&self) -> ImageView<'_> {
+        ImageView::of_ink_box(
+            self.canvas_width,
+            self.canvas_height,
+            [self.x, self.y, self.w, self.h],
+            &self.ink,
+        )
+    }
+
     /// SPEC §3 metrics, from the ink box alone, in one pass that takes eight pixels at a time
     /// where they are all paper or all inked (most of a glyph box).
     pub fn metrics(&self) -> Metrics {

@@ -2,13 +2,32 @@
 
 use crate::bindings::FontKeyKind;
 use crate::compare::{self, Comparison};
+use crate::encode;
 use crate::error::{Error, ErrorKind};
-use crate::job::Format;
+use crate::job::{Format, Job};
 use crate::render::Metrics;
 use crate::shape::ShapedGlyph;
-use crate::{encode, Job, RunOptions};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
+
+/// How [`crate::Engine::run_json_with`] answers: where image bytes go, and which font sources
+/// the host's rules allow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// A single job's image bytes go to [`Output::data`]; the JSON has no `data`.
+    pub data_out_of_band: bool,
+    /// A sweep's point images go to [`Output::data`], concatenated; each point's `rendering`
+    /// names its `data_offset`/`data_length`. Without it sweeps carry base64 inline, whatever
+    /// `data_out_of_band` says (hosts that splice a single job's base64 stay correct).
+    pub points_out_of_band: bool,
+    /// Like `data_out_of_band`, but the JSON keeps `"data":""` and [`Output::splice_at`] is
+    /// the offset between its quotes, where the host inserts the base64 text of the data.
+    pub splice_data: bool,
+    /// `font.handle` in the job is refused (handles are private to one engine instance).
+    pub no_handles: bool,
+    /// The server's rule: `font.path` is refused and `font.name` is a font the host provides.
+    pub named_fonts: bool,
+}
 
 /// A rendered job, before serialisation.
 #[derive(Debug, Clone, PartialEq)]

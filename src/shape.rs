@@ -1,11 +1,12 @@
-//! Shaping with HarfRust: HarfBuzz semantics, one plan cached per (instance, direction, script,
-//! language, features), glyph positions in font units.
+//! Shaping with HarfRust: HarfBuzz semantics, plans cached per instance and found again by
+//! HarfRust's own [`ShapePlanKey`] (direction, script, language, features), glyph positions in
+//! font units.
 
 use crate::error::Error;
 use crate::font::Instance;
 use crate::job::{Direction, TextSpec};
 use crate::limits;
-use harfrust::{Buffer, Feature, Language, Script, ShapeOptions, ShapePlan, ShaperFont, Tag};
+use harfrust::{Buffer, Language, Script, ShapeOptions, ShapePlan, ShapePlanKey, ShaperFont, Tag};
 use serde::Serialize;
 use std::str::FromStr;
 
@@ -24,34 +25,6 @@ pub struct ShapedGlyph {
     pub x_offset: i32,
     /// Vertical offset from the pen (y up).
     pub y_offset: i32,
-}
-
-/// Parse one feature in HarfBuzz syntax (`liga`, `-liga`, `liga=0`, `aalt=2`, `kern[3:5]`).
-pub fn parse_feature(s: &str) -> Result<Feature, Error> {
-    // HarfRust's parser is lenient (it accepts an empty tag, as in `=1`): check the tag first.
-    let body = s.trim().trim_start_matches(['+', '-']);
-    let tag = body
-        .split(['[', '='])
-        .next()
-        .unwrap_or("")
-        .trim()
-        .trim_matches(['"', '\'']);
-    let tag_ok =
-        !tag.is_empty() && tag.len() <= 4 && tag.bytes().all(|c| c.is_ascii_alphanumeric());
-    tag_ok.then(|| Feature::from_str(s).ok()).flatten().ok_or_else(|| {
-        Error::bad_job(format!(
-            "text.features: `{s}` is not a feature in HarfBuzz syntax (e.g. `liga`, `-liga`, `liga=0`, `aalt=2`, `kern[3:5]`)"
-        ))
-    })
-}
-
-/// What a shaping plan depends on besides the instance.
-#[derive(Clone)]
-pub(crate) struct PlanKey {
-    direction: harfrust::Direction,
-    script: Option<Script>,
-    language: Option<Language>,
-    features: Vec<String>,
 }
 
 /// A reusable shaper: keeps its buffer between calls.
@@ -95,40 +68,30 @@ impl Shaper {
             buffer.set_language(Some(lang));
         }
         buffer.guess_segment_properties();
-        let mut features = Vec::with_capacity(text.features.len());
-        for f in &text.features {
-            features.push(parse_feature(f)?);
-        }
-        // Look the plan up by reference; the key is only built (and its strings cloned) when a
-        // new plan is made.
         let (direction, script, language) =
             (buffer.direction(), buffer.script(), buffer.language());
-        let found = inst.plans.iter().position(|(k, _)| {
-            k.direction == direction
-                && k.script == script
-                && k.language.as_ref() == language
-                && k.features == text.features
-        });
+        let found = {
+            let key = ShapePlanKey::new(&inst.font, script, direction)
+                .language(language)
+                .features(&text.features);
+            inst.plans.iter().position(|p| key.matches(p))
+        };
         let plan_index = match found {
             Some(i) => i,
             None => {
-                let plan = ShapePlan::new(&inst.font, direction, script, language, &features);
+                let plan = ShapePlan::new(&inst.font, direction, script, language, &text.features);
                 if inst.plans.len() >= limits::MAX_PLANS_PER_INSTANCE {
                     inst.plans.remove(0);
                 }
-                let key = PlanKey {
-                    direction,
-                    script,
-                    language: language.cloned(),
-                    features: text.features.clone(),
-                };
-                inst.plans.push((key, plan));
+                inst.plans.push(plan);
                 inst.plans.len() - 1
             }
         };
         let shaper_font = ShaperFont::new(&inst.font);
-        let plan = &inst.plans[plan_index].1;
-        let options = ShapeOptions::new().plan(Some(plan)).features(&features);
+        let plan = &inst.plans[plan_index];
+        let options = ShapeOptions::new()
+            .plan(Some(plan))
+            .features(&text.features);
         harfrust::shape(&shaper_font, &mut buffer, options)
             .map_err(|e| Error::font_parse(format!("shaping failed: {e}")))?;
         out.extend(
@@ -164,30 +127,4 @@ pub fn serialize_glyphs(glyphs: &[ShapedGlyph]) -> String {
         ));
     }
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn feature_syntax() {
-        for ok in [
-            "liga",
-            "-liga",
-            "+kern",
-            "liga=0",
-            "aalt=2",
-            "kern[3:5]",
-            "liga=off",
-        ] {
-            assert!(parse_feature(ok).is_ok(), "{ok}");
-        }
-        assert_eq!(parse_feature("liga=off").unwrap().value, 0);
-        assert_eq!(parse_feature("-liga").unwrap().value, 0);
-        assert_eq!(parse_feature("aalt=2").unwrap().value, 2);
-        for bad in ["", "liga=x", "=1", "kern[x]"] {
-            assert!(parse_feature(bad).is_err(), "{bad:?}");
-        }
-    }
 }
