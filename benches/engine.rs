@@ -3,11 +3,11 @@
 //! uharfbuzz + freetype-py peer (`bench/peer.py --serve`, same jobs and geometry, numpy
 //! compositing). Prints per-workload medians in µs/job and the ratios. Never gated.
 
+use haforu_guest::{flags, CodeCache, Guest, GuestModule, SandboxLimits};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::Instant;
-use wasmtime::{Engine, Instance, Memory, Module, Store, TypedFunc};
 
 fn repo() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -40,42 +40,18 @@ impl Native {
     }
 }
 
-struct Guest {
-    store: Store<()>,
-    memory: Memory,
-    alloc: TypedFunc<i32, i32>,
-    register: TypedFunc<(i32, i32), i32>,
-    run: TypedFunc<(i32, i32, i32, i32, i32), i32>,
-    handles: std::collections::HashMap<String, i32>,
-    input: (i32, usize),
+/// `haforu.wasm` through the typed guest (`haforu-guest`), as the CLI runs it.
+struct Wasm {
+    guest: Guest,
+    handles: std::collections::HashMap<String, u32>,
 }
 
-impl Guest {
-    fn new(engine: &Engine, module: &Module) -> Self {
-        let mut store = Store::new(engine, ());
-        let inst = Instance::new(&mut store, module, &[]).unwrap();
-        Guest {
-            memory: inst.get_memory(&mut store, "memory").unwrap(),
-            alloc: inst.get_typed_func(&mut store, "haforu_alloc").unwrap(),
-            register: inst
-                .get_typed_func(&mut store, "haforu_font_register")
-                .unwrap(),
-            run: inst.get_typed_func(&mut store, "haforu_run").unwrap(),
-            store,
+impl Wasm {
+    fn new(module: &GuestModule) -> Self {
+        Wasm {
+            guest: Guest::new(module, SandboxLimits::default()).unwrap_or_else(|f| panic!("{f:?}")),
             handles: Default::default(),
-            input: (0, 0),
         }
-    }
-
-    fn put(&mut self, bytes: &[u8]) -> i32 {
-        let p = self
-            .alloc
-            .call(&mut self.store, bytes.len() as i32)
-            .unwrap();
-        self.memory
-            .write(&mut self.store, p as usize, bytes)
-            .unwrap();
-        p
     }
 
     fn run(&mut self, job: &Value, text: &[u8]) -> usize {
@@ -84,44 +60,24 @@ impl Guest {
             Some(h) => *h,
             None => {
                 let bytes = std::fs::read(repo().join(path)).unwrap();
-                let p = self.put(&bytes);
-                let h = self
-                    .register
-                    .call(&mut self.store, (p, bytes.len() as i32))
-                    .unwrap();
+                let h = self.guest.font_register(&bytes).unwrap();
                 self.handles.insert(path.into(), h);
                 h
             }
         };
-        // One input buffer reused for every job, as real hosts do.
-        if self.input.1 < text.len() {
-            self.input = (
-                self.put(&vec![0; text.len().max(4096)]),
-                text.len().max(4096),
-            );
-        }
-        self.memory
-            .write(&mut self.store, self.input.0 as usize, text)
-            .unwrap();
-        let d = self
-            .run
-            .call(&mut self.store, (self.input.0, text.len() as i32, 0, h, 1))
-            .unwrap();
-        let m = self.memory.data(&self.store);
-        let f = |i: usize| {
-            u32::from_le_bytes(
-                m[d as usize + 4 * i..d as usize + 4 * i + 4]
-                    .try_into()
-                    .unwrap(),
-            ) as usize
-        };
-        assert_eq!(f(4), 0);
+        // The guest stages every job in one reused input buffer, as real hosts do.
+        let d = self.guest.run(text, 0, h, flags::DATA_OUT_OF_BAND).unwrap();
+        assert!(
+            d.is_ok(),
+            "{}",
+            String::from_utf8_lossy(self.guest.json(&d).unwrap())
+        );
         // Touch the result like a host that reads it in place.
-        f(1) + f(3)
+        self.guest.json(&d).unwrap().len() + self.guest.data(&d).unwrap().len()
     }
 
     fn memory_mb(&self) -> f64 {
-        self.memory.data_size(&self.store) as f64 / 1048576.0
+        self.guest.memory_bytes() as f64 / 1048576.0
     }
 }
 
@@ -196,14 +152,14 @@ fn main() {
         .collect();
     let wasm = std::fs::read(repo().join("target/haforu.wasm"))
         .expect("target/haforu.wasm: run `make wasm`");
-    let engine = Engine::default();
-    let module = Module::new(&engine, &wasm).unwrap();
+    // No deadlines (no epoch checks compiled in): the fastest code the guest can run.
+    let module = GuestModule::load(&wasm, false, CodeCache::Off).unwrap();
     let mut native = Native {
         out: Default::default(),
         engine: haforu::Engine::new(),
         handles: Default::default(),
     };
-    let mut guest = Guest::new(&engine, &module);
+    let mut guest = Wasm::new(&module);
     let mut peer = if custom.is_some() {
         None
     } else {
@@ -239,7 +195,7 @@ fn main() {
     // Memory: a fresh module instance per workload, one job each — what one render needs.
     let mut mem = Vec::new();
     for (job, t) in jobs.iter().zip(&texts) {
-        let mut g = Guest::new(&engine, &module);
+        let mut g = Wasm::new(&module);
         let before = g.memory_mb();
         g.run(job, t);
         mem.push(g.memory_mb() - before);

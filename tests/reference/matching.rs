@@ -1,23 +1,15 @@
 //! Matching (SPEC §4): sweeps equal single jobs byte for byte, compare inside a job equals the
 //! standalone comparison of the rendered image, failing points are isolated, limits hold.
 
-mod common;
-
-use common::Host;
+use crate::common::{parse_pgm, with_format, Host};
+use crate::fonts;
 use haforu::compare::{align_and_compare, Align, InkImage};
 use serde_json::{json, Value};
 
-const VF: &str = "tests/fonts/Inter-VF-subset.ttf";
-const STATIC: &str = "tests/fonts/DejaVuSans-subset.ttf";
-
 fn job(format: &str, text: &str, size: f64, w: u32, h: u32) -> Value {
-    json!({"id": "m", "font": {"path": VF, "size": size},
+    json!({"id": "m", "font": {"path": fonts::INTER_VF, "size": size},
            "text": {"content": text},
            "rendering": {"format": format, "width": w, "height": h}})
-}
-
-fn pgm_pixels(data: &[u8]) -> (u32, u32, Vec<u8>) {
-    common::parse_pgm(data)
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -46,7 +38,7 @@ fn sweep_points_equal_single_jobs() {
             single["font"]["variations"] = json!({ "wght": w });
             let mut single_json = single.clone();
             single_json["id"] = json!("single");
-            let h = host.handle(VF);
+            let h = host.handle(fonts::INTER_VF);
             let out = host
                 .engine
                 .run_json(single_json.to_string().as_bytes(), 0, Some(h), false);
@@ -109,9 +101,9 @@ fn sweep_limits_and_shape_errors() {
 }
 
 fn render_gray(host: &mut Host, j: &Value) -> (u32, u32, Vec<u8>) {
-    let (r, data) = host.run(&common::with_format(j, "pgm"));
+    let (r, data) = host.run(&with_format(j, "pgm"));
     assert_eq!(r["status"], "success", "{r}");
-    pgm_pixels(&data)
+    parse_pgm(&data)
 }
 
 #[test]
@@ -119,7 +111,7 @@ fn compare_in_a_job_equals_the_standalone_comparison() {
     let mut host = Host::new();
     // Target: a static font's "A"; render: the variable font at several weights.
     let mut target_job = job("pgm", "A", 300.0, 500, 360);
-    target_job["font"]["path"] = json!(STATIC);
+    target_job["font"]["path"] = json!(fonts::DEJAVU);
     let (tw, th, target) = render_gray(&mut host, &target_job);
     let mut pgm = Vec::new();
     haforu::encode::pgm_header(tw, th, &mut pgm);
@@ -141,7 +133,7 @@ fn compare_in_a_job_equals_the_standalone_comparison() {
                 let want = serde_json::to_value(want).unwrap();
                 assert_eq!(r["compare"], want, "{name} {w}x{h}");
                 // Image formats carry the same comparison next to their pixels.
-                let (ri, _) = host.run(&common::with_format(&j, "png"));
+                let (ri, _) = host.run(&with_format(&j, "png"));
                 assert_eq!(ri["compare"], want);
             }
         }
@@ -240,7 +232,7 @@ fn image_ops_compare_and_resize() {
 #[test]
 fn font_info_by_handle() {
     let mut host = Host::new();
-    let h = host.handle(VF);
+    let h = host.handle(fonts::INTER_VF);
     let info: Value = serde_json::from_slice(&host.engine.font_info_json(h, 0).unwrap()).unwrap();
     assert!(
         info["axes"]
@@ -259,7 +251,7 @@ fn font_info_by_handle() {
 #[test]
 fn sweep_images_inline_and_out_of_band_agree() {
     let mut host = Host::new();
-    let h = host.handle(VF);
+    let h = host.handle(fonts::INTER_VF);
     let mut s = job("pgm", "Ag", 40.0, 100, 50);
     s["sweep"] = json!([{"wght": 200}, {"wght": 800}]);
     let text = s.to_string();
