@@ -1,4 +1,5 @@
-//! Errors: one enum of stable kinds (SPEC §2 `error_kind`) plus a message.
+//! Errors: one enum of stable kinds (SPEC §2 `error_kind`) plus a message; errors about one
+//! field or limit carry it as [`ErrorContext`] and get their message from one function.
 
 use core::fmt;
 
@@ -74,6 +75,20 @@ pub struct Error {
     pub kind: ErrorKind,
     /// What went wrong, naming the field, value or limit.
     pub message: String,
+    /// The field, value and limit the error is about, when it is about one; `message` was
+    /// written from them (see [`Error::field`], [`Error::over_limit`]).
+    pub context: Option<Box<ErrorContext>>,
+}
+
+/// What an error is about: one job field (or measured thing), the value it had, the limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorContext {
+    /// The field, as a path (`font.size`, `sweep[2].wght`), or what was measured (`job JSON`).
+    pub field: String,
+    /// The offending value, as text, when the message shows it.
+    pub value: Option<String>,
+    /// The limit broken (`limit_exceeded`), as text.
+    pub limit: Option<String>,
 }
 
 impl Error {
@@ -82,6 +97,82 @@ impl Error {
         Error {
             kind,
             message: message.into(),
+            context: None,
+        }
+    }
+
+    /// `field` breaks a rule: `{field}: {problem}` (`font.size: must be a number, not a
+    /// string`).
+    pub fn field(kind: ErrorKind, field: impl Into<String>, problem: impl fmt::Display) -> Self {
+        Self::with_context(kind, field.into(), None, None, &problem.to_string())
+    }
+
+    /// `field` has a value that breaks a rule: ``{field}: `{value}` {problem}``
+    /// (``rendering.format: `gif` is unknown; …``).
+    pub fn field_value(
+        kind: ErrorKind,
+        field: impl Into<String>,
+        value: impl fmt::Display,
+        problem: impl fmt::Display,
+    ) -> Self {
+        let value = Some(value.to_string());
+        Self::with_context(kind, field.into(), value, None, &problem.to_string())
+    }
+
+    /// A required field is absent: `{field}: missing`.
+    pub fn missing(field: impl Into<String>) -> Self {
+        Self::field(ErrorKind::BadJob, field, "missing")
+    }
+
+    /// `what` measures `value` (in `unit`), over `limit`: `{what}: {value} {unit}; the limit is
+    /// {limit}` (`text.content: 10001 UTF-8 bytes; the limit is 10000`), `limit_exceeded`.
+    pub fn over_limit(
+        what: impl Into<String>,
+        value: impl fmt::Display,
+        limit: impl fmt::Display,
+        unit: &str,
+    ) -> Self {
+        let (value, limit) = (value.to_string(), limit.to_string());
+        let value = match unit {
+            "" => value,
+            u => format!("{value} {u}"),
+        };
+        Self::with_context(
+            ErrorKind::LimitExceeded,
+            what.into(),
+            Some(value),
+            Some(limit),
+            "",
+        )
+    }
+
+    /// Append advice to the message: `{message}; {hint}`.
+    pub fn hint(mut self, hint: &str) -> Self {
+        self.message = format!("{}; {hint}", self.message);
+        self
+    }
+
+    /// The one place a structured message is written.
+    fn with_context(
+        kind: ErrorKind,
+        field: String,
+        value: Option<String>,
+        limit: Option<String>,
+        problem: &str,
+    ) -> Self {
+        let message = match (&value, &limit) {
+            (Some(v), Some(l)) => format!("{field}: {v}; the limit is {l}"),
+            (Some(v), None) => format!("{field}: `{v}` {problem}"),
+            (None, _) => format!("{field}: {problem}"),
+        };
+        Error {
+            kind,
+            message,
+            context: Some(Box::new(ErrorContext {
+                field,
+                value,
+                limit,
+            })),
         }
     }
 

@@ -72,17 +72,21 @@ pub(crate) struct Fonts {
 impl Fonts {
     pub fn register(&mut self, bytes: Vec<u8>) -> Result<u32, Error> {
         if bytes.len() > limits::MAX_FONT_BYTES {
-            return Err(Error::limit(format!(
-                "font is {} bytes; the limit is {}",
+            return Err(Error::over_limit(
+                "font",
                 bytes.len(),
-                limits::MAX_FONT_BYTES
-            )));
+                limits::MAX_FONT_BYTES,
+                "bytes",
+            ));
         }
         if self.files.len() >= limits::MAX_REGISTERED_FONTS {
-            return Err(Error::limit(format!(
-                "{} fonts are registered already; drop some first",
-                limits::MAX_REGISTERED_FONTS
-            )));
+            return Err(Error::over_limit(
+                "registered fonts",
+                self.files.len(),
+                limits::MAX_REGISTERED_FONTS,
+                "",
+            )
+            .hint("drop some first"));
         }
         // Handles are never reused while the engine lives, so a stale handle cannot silently
         // name another font.
@@ -241,14 +245,16 @@ fn find_named_instance(font: &Font, name: &str) -> Result<u32, Error> {
     if let Some(i) = folded {
         return Ok(i);
     }
-    Err(Error::bad_job(if available.is_empty() {
-        format!("font.instance `{name}`: the font has no named instances")
-    } else {
-        format!(
-            "font.instance `{name}` is not in the font; it has: {}",
-            available.join(", ")
-        )
-    }))
+    Err(Error::field_value(
+        ErrorKind::BadJob,
+        "font.instance",
+        name,
+        if available.is_empty() {
+            "is not in the font: it has no named instances".to_string()
+        } else {
+            format!("is not in the font; it has: {}", available.join(", "))
+        },
+    ))
 }
 
 /// Applied user coordinates, in axis order.
@@ -265,9 +271,12 @@ fn locate(
     let mut warnings = Vec::new();
     if axes.is_empty() {
         if let Some(name) = named {
-            return Err(Error::bad_job(format!(
-                "font.instance `{name}`: the font is not variable"
-            )));
+            return Err(Error::field_value(
+                ErrorKind::BadJob,
+                "font.instance",
+                name,
+                "cannot apply: the font is not variable",
+            ));
         }
         if !variations.is_empty() {
             warnings.push("font.variations: the font has no variation axes; ignored".to_string());

@@ -223,11 +223,12 @@ fn truncate_id(id: &str) -> String {
 /// Parse JSON text into a value, mapping syntax errors to `bad_json`.
 pub fn parse_json(text: &[u8]) -> Result<Value, Error> {
     if text.len() > limits::MAX_JOB_JSON_BYTES {
-        return Err(Error::limit(format!(
-            "job JSON is {} bytes; the limit is {}",
+        return Err(Error::over_limit(
+            "job JSON",
             text.len(),
-            limits::MAX_JOB_JSON_BYTES
-        )));
+            limits::MAX_JOB_JSON_BYTES,
+            "bytes",
+        ));
     }
     serde_json::from_slice(text)
         .map_err(|e| Error::new(ErrorKind::BadJson, format!("invalid JSON: {e}")))
@@ -243,24 +244,20 @@ impl Job {
             ))
         })?;
         let id = match obj.get("id") {
-            None => return Err(Error::bad_job("missing field `id`")),
+            None => return Err(Error::missing("id")),
             Some(Value::String(s)) if s.is_empty() => {
-                return Err(Error::bad_job("field `id` must not be empty"))
+                return Err(bad_field("id", "must not be empty"))
             }
             Some(Value::String(s)) if s.len() > limits::MAX_ID_BYTES => {
-                return Err(Error::limit(format!(
-                    "field `id` is {} bytes; the limit is {}",
+                return Err(Error::over_limit(
+                    "id",
                     s.len(),
-                    limits::MAX_ID_BYTES
-                )))
+                    limits::MAX_ID_BYTES,
+                    "bytes",
+                ))
             }
             Some(Value::String(s)) => s.clone(),
-            Some(other) => {
-                return Err(Error::bad_job(format!(
-                    "field `id` must be a string, not {}",
-                    kind_of(other)
-                )))
-            }
+            Some(other) => return Err(wrong_type("id", "a string", other)),
         };
         let mut warnings = Vec::new();
         let font_obj = object_field(obj, "font")?;
@@ -282,16 +279,12 @@ impl Job {
                 warn_unknown(c, "compare", &mut warnings);
                 Some(parse_compare(c)?)
             }
-            Some(other) => {
-                return Err(Error::bad_job(format!(
-                    "field `compare` must be an object, not {}",
-                    kind_of(other)
-                )))
-            }
+            Some(other) => return Err(wrong_type("compare", "an object", other)),
         };
         if compare.is_some() && rendering.format == Format::Glyphs {
-            return Err(Error::bad_job(
-                "`compare` needs a raster format (pgm, png, raw or metrics), not glyphs",
+            return Err(bad_field(
+                "compare",
+                "needs a raster format (pgm, png, raw or metrics), not glyphs",
             ));
         }
         Ok(Job {
@@ -304,6 +297,21 @@ impl Job {
             compare,
         })
     }
+}
+
+/// `field` breaks a rule (`bad_job`).
+fn bad_field(field: impl Into<String>, problem: impl std::fmt::Display) -> Error {
+    Error::field(ErrorKind::BadJob, field, problem)
+}
+
+/// `field`'s value `value` breaks a rule (`bad_job`).
+fn bad_value(field: &str, value: &str, problem: impl std::fmt::Display) -> Error {
+    Error::field_value(ErrorKind::BadJob, field, value, problem)
+}
+
+/// `field` has the wrong JSON type: `{field}: must be {expected}, not {kind of v}`.
+fn wrong_type(field: &str, expected: &str, v: &Value) -> Error {
+    bad_field(field, format!("must be {expected}, not {}", kind_of(v)))
 }
 
 fn kind_of(v: &Value) -> &'static str {
@@ -322,12 +330,9 @@ fn object_field<'a>(
     name: &str,
 ) -> Result<&'a Map<String, Value>, Error> {
     match obj.get(name) {
-        None => Err(Error::bad_job(format!("missing field `{name}`"))),
+        None => Err(Error::missing(name)),
         Some(Value::Object(m)) => Ok(m),
-        Some(other) => Err(Error::bad_job(format!(
-            "field `{name}` must be an object, not {}",
-            kind_of(other)
-        ))),
+        Some(other) => Err(wrong_type(name, "an object", other)),
     }
 }
 
@@ -339,10 +344,7 @@ fn opt_str<'a>(
     match obj.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(Error::bad_job(format!(
-            "field `{parent}.{name}` must be a string, not {}",
-            kind_of(other)
-        ))),
+        Some(other) => Err(wrong_type(&format!("{parent}.{name}"), "a string", other)),
     }
 }
 
@@ -359,12 +361,12 @@ fn parse_font(obj: &Map<String, Value>) -> Result<FontSpec, Error> {
         FontSource::Data(decode_base64(d)?)
     } else if let Some(p) = &path {
         if p.is_empty() {
-            return Err(Error::bad_job("field `font.path` must not be empty"));
+            return Err(bad_field("font.path", "must not be empty"));
         }
         FontSource::Path(p.clone())
     } else if let Some(n) = opt_str(obj, "font", "name")? {
         if n.is_empty() {
-            return Err(Error::bad_job("field `font.name` must not be empty"));
+            return Err(bad_field("font.name", "must not be empty"));
         }
         FontSource::Name(n.to_string())
     } else {
@@ -375,41 +377,41 @@ fn parse_font(obj: &Map<String, Value>) -> Result<FontSpec, Error> {
         Some(v) => match v.as_u64() {
             Some(i) if i <= u32::MAX as u64 => i as u32,
             _ => {
-                return Err(Error::bad_job(format!(
-                    "field `font.face_index` must be a non-negative integer, not {v}"
-                )))
+                return Err(bad_field(
+                    "font.face_index",
+                    format!("must be a non-negative integer, not {v}"),
+                ))
             }
         },
     };
     let size_px = match obj.get("size") {
-        None => return Err(Error::bad_job("missing field `font.size`")),
+        None => return Err(Error::missing("font.size")),
         Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
-        Some(other) => {
-            return Err(Error::bad_job(format!(
-                "field `font.size` must be a number, not {}",
-                kind_of(other)
-            )))
-        }
+        Some(other) => return Err(wrong_type("font.size", "a number", other)),
     };
     if size_px.is_nan() || size_px <= 0.0 {
-        return Err(Error::bad_job(format!(
-            "field `font.size` must be greater than 0, got {size_px}"
-        )));
+        return Err(bad_field(
+            "font.size",
+            format!("must be greater than 0, got {size_px}"),
+        ));
     }
     if size_px > limits::MAX_SIZE_PX {
-        return Err(Error::limit(format!(
-            "font.size {size_px} px is over the limit of {} px",
-            limits::MAX_SIZE_PX
-        )));
+        return Err(Error::over_limit(
+            "font.size",
+            size_px,
+            limits::MAX_SIZE_PX,
+            "px",
+        ));
     }
     let variations = match obj.get("variations") {
         None | Some(Value::Null) => Vec::new(),
         Some(v @ Value::Object(_)) => parse_coords(v, "font.variations")?,
         Some(other) => {
-            return Err(Error::bad_job(format!(
-                "field `font.variations` must be an object of axis tag → number, not {}",
-                kind_of(other)
-            )))
+            return Err(wrong_type(
+                "font.variations",
+                "an object of axis tag → number",
+                other,
+            ))
         }
     };
     let instance = opt_str(obj, "font", "instance")?.map(str::to_string);
@@ -427,29 +429,30 @@ fn parse_font(obj: &Map<String, Value>) -> Result<FontSpec, Error> {
 fn parse_coords(v: &Value, what: &str) -> Result<Vec<([u8; 4], f32)>, Error> {
     let m = match v {
         Value::Object(m) => m,
-        other => {
-            return Err(Error::bad_job(format!(
-                "{what} must be an object of axis tag → number, not {}",
-                kind_of(other)
-            )))
-        }
+        other => return Err(wrong_type(what, "an object of axis tag → number", other)),
     };
     if m.len() > limits::MAX_VARIATIONS {
-        return Err(Error::limit(format!(
-            "{what} has {} axes; the limit is {}",
+        return Err(Error::over_limit(
+            what,
             m.len(),
-            limits::MAX_VARIATIONS
-        )));
+            limits::MAX_VARIATIONS,
+            "axes",
+        ));
     }
     let mut out = Vec::with_capacity(m.len());
     for (tag, v) in m {
         let t = parse_tag(tag).ok_or_else(|| {
-            Error::bad_job(format!(
-                "{what}: `{tag}` is not an axis tag (1–4 printable ASCII characters)"
-            ))
+            bad_value(
+                what,
+                tag,
+                "is not an axis tag (1–4 printable ASCII characters)",
+            )
         })?;
         let value = v.as_f64().filter(|x| x.is_finite()).ok_or_else(|| {
-            Error::bad_job(format!("{what}.{tag} must be a finite number, not {v}"))
+            bad_field(
+                format!("{what}.{tag}"),
+                format!("must be a finite number, not {v}"),
+            )
         })?;
         out.push((t, value as f32));
     }
@@ -457,21 +460,19 @@ fn parse_coords(v: &Value, what: &str) -> Result<Vec<([u8; 4], f32)>, Error> {
 }
 
 fn parse_sweep(v: &Value) -> Result<Vec<Result<Coords, Error>>, Error> {
-    let items = v.as_array().ok_or_else(|| {
-        Error::bad_job(format!(
-            "field `sweep` must be an array of coordinate objects, not {}",
-            kind_of(v)
-        ))
-    })?;
+    let items = v
+        .as_array()
+        .ok_or_else(|| wrong_type("sweep", "an array of coordinate objects", v))?;
     if items.is_empty() {
-        return Err(Error::bad_job("field `sweep` must not be empty"));
+        return Err(bad_field("sweep", "must not be empty"));
     }
     if items.len() > limits::MAX_SWEEP_POINTS {
-        return Err(Error::limit(format!(
-            "sweep has {} points; the limit is {}",
+        return Err(Error::over_limit(
+            "sweep",
             items.len(),
-            limits::MAX_SWEEP_POINTS
-        )));
+            limits::MAX_SWEEP_POINTS,
+            "points",
+        ));
     }
     Ok(items
         .iter()
@@ -482,23 +483,25 @@ fn parse_sweep(v: &Value) -> Result<Vec<Result<Coords, Error>>, Error> {
 
 fn parse_compare(obj: &Map<String, Value>) -> Result<CompareSpec, Error> {
     let target = match obj.get("target") {
-        None | Some(Value::Null) => return Err(Error::bad_job("missing field `compare.target`")),
+        None | Some(Value::Null) => return Err(Error::missing("compare.target")),
         Some(Value::String(s)) => TargetSource::Data(decode_image_base64(s)?),
         Some(Value::Object(t)) => match (t.get("handle"), t.get("data")) {
             (Some(h), _) => TargetSource::Handle(parse_handle(h, "compare.target.handle")?),
             (None, Some(Value::String(s))) => TargetSource::Data(decode_image_base64(s)?),
             _ => {
-                return Err(Error::bad_job(
-                    "field `compare.target` needs `handle` (a registered image) or `data` (base64 PGM/PNG)",
+                return Err(bad_field(
+                    "compare.target",
+                    "needs `handle` (a registered image) or `data` (base64 PGM/PNG)",
                 ))
             }
         },
         Some(v @ Value::Number(_)) => TargetSource::Handle(parse_handle(v, "compare.target")?),
         Some(other) => {
-            return Err(Error::bad_job(format!(
-                "field `compare.target` must be an image handle, base64 PGM/PNG text or an object, not {}",
-                kind_of(other)
-            )))
+            return Err(wrong_type(
+                "compare.target",
+                "an image handle, base64 PGM/PNG text or an object",
+                other,
+            ))
         }
     };
     let method = match opt_str(obj, "compare", "method")? {
@@ -511,9 +514,10 @@ fn parse_compare(obj: &Map<String, Value>) -> Result<CompareSpec, Error> {
 fn parse_handle(v: &Value, what: &str) -> Result<u32, Error> {
     match v.as_u64() {
         Some(h) if h >= 1 && h <= u32::MAX as u64 => Ok(h as u32),
-        _ => Err(Error::bad_job(format!(
-            "field `{what}` must be an integer handle ≥ 1, not {v}"
-        ))),
+        _ => Err(bad_field(
+            what,
+            format!("must be an integer handle ≥ 1, not {v}"),
+        )),
     }
 }
 
@@ -521,7 +525,7 @@ fn decode_image_base64(s: &str) -> Result<Vec<u8>, Error> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD
         .decode(s.trim())
-        .map_err(|e| Error::bad_job(format!("field `compare.target` is not valid base64: {e}")))
+        .map_err(|e| bad_field("compare.target", format!("is not valid base64: {e}")))
 }
 
 /// An OpenType tag: 1–4 printable ASCII characters, padded with spaces.
@@ -539,55 +543,57 @@ fn decode_base64(s: &str) -> Result<Vec<u8>, Error> {
     use base64::Engine as _;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(s.trim())
-        .map_err(|e| Error::bad_job(format!("field `font.data` is not valid base64: {e}")))?;
+        .map_err(|e| bad_field("font.data", format!("is not valid base64: {e}")))?;
     if bytes.len() > limits::MAX_FONT_BYTES {
-        return Err(Error::limit(format!(
-            "font.data is {} bytes; the limit is {}",
+        return Err(Error::over_limit(
+            "font.data",
             bytes.len(),
-            limits::MAX_FONT_BYTES
-        )));
+            limits::MAX_FONT_BYTES,
+            "bytes",
+        ));
     }
     Ok(bytes)
 }
 
 fn parse_text(obj: &Map<String, Value>) -> Result<TextSpec, Error> {
     let content = match obj.get("content") {
-        None => return Err(Error::bad_job("missing field `text.content`")),
+        None => return Err(Error::missing("text.content")),
         Some(Value::String(s)) => s.clone(),
-        Some(other) => {
-            return Err(Error::bad_job(format!(
-                "field `text.content` must be a string, not {}",
-                kind_of(other)
-            )))
-        }
+        Some(other) => return Err(wrong_type("text.content", "a string", other)),
     };
     if content.is_empty() {
-        return Err(Error::bad_job("field `text.content` must not be empty"));
+        return Err(bad_field("text.content", "must not be empty"));
     }
     if content.len() > limits::MAX_TEXT_BYTES {
-        return Err(Error::limit(format!(
-            "text.content is {} UTF-8 bytes; the limit is {}",
+        return Err(Error::over_limit(
+            "text.content",
             content.len(),
-            limits::MAX_TEXT_BYTES
-        )));
+            limits::MAX_TEXT_BYTES,
+            "UTF-8 bytes",
+        ));
     }
     if let Some((i, c)) = content
         .char_indices()
         .find(|&(_, c)| c.is_control() && !c.is_whitespace())
     {
-        return Err(Error::bad_job(format!(
-            "text.content has control character U+{:04X} at byte {i}; only whitespace controls are allowed",
-            c as u32
-        )));
+        return Err(bad_field(
+            "text.content",
+            format!(
+                "has control character U+{:04X} at byte {i}; only whitespace controls are allowed",
+                c as u32
+            ),
+        ));
     }
     let script = match opt_str(obj, "text", "script")? {
         None => None,
         Some(s) => {
             let b = s.as_bytes();
             if b.len() != 4 || !b.iter().all(u8::is_ascii_alphabetic) {
-                return Err(Error::bad_job(format!(
-                    "text.script `{s}` is not an ISO 15924 tag (four letters, e.g. `Latn`)"
-                )));
+                return Err(bad_value(
+                    "text.script",
+                    s,
+                    "is not an ISO 15924 tag (four letters, e.g. `Latn`)",
+                ));
             }
             let mut t = [0u8; 4];
             for (i, c) in b.iter().enumerate() {
@@ -608,9 +614,11 @@ fn parse_text(obj: &Map<String, Value>) -> Result<TextSpec, Error> {
             "ttb" => Direction::Ttb,
             "btt" => Direction::Btt,
             _ => {
-                return Err(Error::bad_job(format!(
-                    "text.direction `{s}` must be one of ltr, rtl, ttb, btt"
-                )))
+                return Err(bad_value(
+                    "text.direction",
+                    s,
+                    "must be one of ltr, rtl, ttb, btt",
+                ))
             }
         }),
     };
@@ -623,10 +631,14 @@ fn parse_text(obj: &Map<String, Value>) -> Result<TextSpec, Error> {
                     .bytes()
                     .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
             {
-                return Err(Error::bad_job(format!(
-                    "text.language `{s}` must be 1–{} characters of A–Z, a–z, 0–9, `-`, `_`",
-                    limits::MAX_LANGUAGE_LEN
-                )));
+                return Err(bad_value(
+                    "text.language",
+                    s,
+                    format!(
+                        "must be 1–{} characters of A–Z, a–z, 0–9, `-`, `_`",
+                        limits::MAX_LANGUAGE_LEN
+                    ),
+                ));
             }
             Some(s.to_string())
         }
@@ -635,30 +647,26 @@ fn parse_text(obj: &Map<String, Value>) -> Result<TextSpec, Error> {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => {
             if items.len() > limits::MAX_FEATURES {
-                return Err(Error::limit(format!(
-                    "text.features has {} items; the limit is {}",
+                return Err(Error::over_limit(
+                    "text.features",
                     items.len(),
-                    limits::MAX_FEATURES
-                )));
+                    limits::MAX_FEATURES,
+                    "items",
+                ));
             }
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 let s = item.as_str().ok_or_else(|| {
-                    Error::bad_job(format!(
-                        "text.features items must be strings, not {}",
-                        kind_of(item)
-                    ))
+                    bad_field(
+                        "text.features",
+                        format!("items must be strings, not {}", kind_of(item)),
+                    )
                 })?;
                 out.push(parse_feature(s)?);
             }
             out
         }
-        Some(other) => {
-            return Err(Error::bad_job(format!(
-                "field `text.features` must be an array of strings, not {}",
-                kind_of(other)
-            )))
-        }
+        Some(other) => return Err(wrong_type("text.features", "an array of strings", other)),
     };
     Ok(TextSpec {
         content,
@@ -682,9 +690,11 @@ pub fn parse_feature(s: &str) -> Result<Feature, Error> {
     let tag_ok =
         !tag.is_empty() && tag.len() <= 4 && tag.bytes().all(|c| c.is_ascii_alphanumeric());
     tag_ok.then(|| Feature::from_str(s).ok()).flatten().ok_or_else(|| {
-        Error::bad_job(format!(
-            "text.features: `{s}` is not a feature in HarfBuzz syntax (e.g. `liga`, `-liga`, `liga=0`, `aalt=2`, `kern[3:5]`)"
-        ))
+        bad_value(
+            "text.features",
+            s,
+            "is not a feature in HarfBuzz syntax (e.g. `liga`, `-liga`, `liga=0`, `aalt=2`, `kern[3:5]`)",
+        )
     })
 }
 
@@ -693,7 +703,7 @@ fn parse_rendering(
     warnings: &mut Vec<String>,
 ) -> Result<RenderSpec, Error> {
     let format = match obj.get("format") {
-        None => return Err(Error::bad_job("missing field `rendering.format`")),
+        None => return Err(Error::missing("rendering.format")),
         Some(Value::String(s)) => match s.as_str() {
             "pgm" => Format::Pgm,
             "png" => Format::Png,
@@ -701,17 +711,14 @@ fn parse_rendering(
             "raw" => Format::Raw,
             "glyphs" => Format::Glyphs,
             _ => {
-                return Err(Error::bad_job(format!(
-                    "rendering.format `{s}` is unknown; use pgm, png, metrics, raw or glyphs"
-                )))
+                return Err(bad_value(
+                    "rendering.format",
+                    s,
+                    "is unknown; use pgm, png, metrics, raw or glyphs",
+                ))
             }
         },
-        Some(other) => {
-            return Err(Error::bad_job(format!(
-                "field `rendering.format` must be a string, not {}",
-                kind_of(other)
-            )))
-        }
+        Some(other) => return Err(wrong_type("rendering.format", "a string", other)),
     };
     // Any string is accepted, as in haforu 2.x (its job files say `json` for metrics and
     // `base64` for images); image data in JSON is always base64.
@@ -723,31 +730,31 @@ fn parse_rendering(
         }
     }
     let dim = |name: &str| -> Result<u32, Error> {
+        let field = format!("rendering.{name}");
         match obj.get(name) {
-            None => Err(Error::bad_job(format!("missing field `rendering.{name}`"))),
+            None => Err(Error::missing(field)),
             Some(v) => match v.as_u64() {
-                Some(0) => Err(Error::bad_job(format!(
-                    "rendering.{name} must be at least 1"
-                ))),
-                Some(n) if n > limits::MAX_CANVAS_SIDE as u64 => Err(Error::limit(format!(
-                    "rendering.{name} {n} is over the limit of {}",
-                    limits::MAX_CANVAS_SIDE
-                ))),
+                Some(0) => Err(bad_field(field, "must be at least 1")),
+                Some(n) if n > limits::MAX_CANVAS_SIDE as u64 => {
+                    Err(Error::over_limit(field, n, limits::MAX_CANVAS_SIDE, "px"))
+                }
                 Some(n) => Ok(n as u32),
-                None => Err(Error::bad_job(format!(
-                    "rendering.{name} must be a positive integer, not {v}"
-                ))),
+                None => Err(bad_field(
+                    field,
+                    format!("must be a positive integer, not {v}"),
+                )),
             },
         }
     };
     let width = dim("width")?;
     let height = dim("height")?;
     if width as u64 * height as u64 > limits::MAX_CANVAS_PIXELS {
-        return Err(Error::limit(format!(
-            "canvas {width}×{height} has {} pixels; the limit is {}",
+        return Err(Error::over_limit(
+            format!("canvas {width}×{height}"),
             width as u64 * height as u64,
-            limits::MAX_CANVAS_PIXELS
-        )));
+            limits::MAX_CANVAS_PIXELS,
+            "pixels",
+        ));
     }
     Ok(RenderSpec {
         format,
@@ -811,7 +818,7 @@ mod tests {
             ("\"pgm\"", "\"gif\"", ErrorKind::BadJob, "unknown"),
             ("\"Hi\"", "\"\"", ErrorKind::BadJob, "must not be empty"),
             ("\"Hi\"", "\"a\\u0007b\"", ErrorKind::BadJob, "U+0007"),
-            ("\"id\":\"a\",", "", ErrorKind::BadJob, "missing field `id`"),
+            ("\"id\":\"a\",", "", ErrorKind::BadJob, "id: missing"),
         ];
         for (from, to, kind, needle) in cases {
             let e = job(&OK.replace(from, to)).unwrap_err();
@@ -906,6 +913,34 @@ mod tests {
                 parse_feature("ss01").unwrap()
             ]
         );
+    }
+
+    #[test]
+    fn errors_carry_field_value_and_limit() {
+        let e = job(&OK.replace("\"width\":10", "\"width\":10001")).unwrap_err();
+        assert_eq!(e.message, "rendering.width: 10001 px; the limit is 10000");
+        let c = e.context.as_deref().unwrap();
+        assert_eq!(
+            (c.field.as_str(), c.value.as_deref(), c.limit.as_deref()),
+            ("rendering.width", Some("10001 px"), Some("10000"))
+        );
+        let e = job(&OK.replace("\"pgm\"", "\"gif\"")).unwrap_err();
+        assert_eq!(
+            e.message,
+            "rendering.format: `gif` is unknown; use pgm, png, metrics, raw or glyphs"
+        );
+        let c = e.context.as_deref().unwrap();
+        assert_eq!(
+            (c.value.as_deref(), c.limit.as_deref()),
+            (Some("gif"), None)
+        );
+        let e = job(&OK.replace("\"size\":48", "\"size\":\"48\"")).unwrap_err();
+        assert_eq!(e.message, "font.size: must be a number, not a string");
+        assert_eq!(e.context.unwrap().field, "font.size");
+        let e = job(&OK.replace("\"id\":\"a\",", "")).unwrap_err();
+        assert_eq!(e.message, "id: missing");
+        // Free-form messages carry no context.
+        assert_eq!(job("[1]").unwrap_err().context, None);
     }
 
     #[test]

@@ -41,7 +41,7 @@ mod shape;
 
 pub use bindings::FontKeyKind;
 pub use cache::GlyphCacheStats;
-pub use error::{Error, ErrorKind};
+pub use error::{Error, ErrorContext, ErrorKind};
 pub use job::{parse_feature, Format, Job};
 pub use render::{InkBox, Metrics};
 pub use result::{
@@ -600,13 +600,13 @@ impl Engine {
 
     fn add_image(&mut self, img: compare::InkImage) -> Result<u32, Error> {
         if self.images.len() >= limits::MAX_REGISTERED_IMAGES {
-            return Err(Error::new(
-                ErrorKind::LimitExceeded,
-                format!(
-                    "{} images are registered already; drop some first",
-                    limits::MAX_REGISTERED_IMAGES
-                ),
-            ));
+            return Err(Error::over_limit(
+                "registered images",
+                self.images.len(),
+                limits::MAX_REGISTERED_IMAGES,
+                "",
+            )
+            .hint("drop some first"));
         }
         loop {
             self.next_image = self.next_image.wrapping_add(1).max(1);
@@ -635,14 +635,15 @@ impl Engine {
     ) -> Result<std::sync::Arc<compare::InkImage>, Error> {
         match source {
             job::TargetSource::Handle(h) => self.images.get(h).cloned().ok_or_else(|| {
-                Error::new(
+                Error::field(
                     ErrorKind::BadJob,
-                    format!("compare.target: no image is registered with handle {h}"),
+                    "compare.target",
+                    format!("no image is registered with handle {h}"),
                 )
             }),
             job::TargetSource::Data(bytes) => compare::InkImage::decode(bytes)
                 .map(std::sync::Arc::new)
-                .map_err(|e| Error::new(e.kind, format!("compare.target: {}", e.message))),
+                .map_err(|e| Error::field(e.kind, "compare.target", e.message)),
         }
     }
 

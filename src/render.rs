@@ -5,7 +5,7 @@
 
 use crate::cache::{GlyphCache, GlyphKey};
 use crate::compare::ImageView;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::font::Instance;
 use crate::limits;
 use crate::raster::{self, Coverage, OutlineSink};
@@ -296,7 +296,7 @@ fn composite_bytes(dst: &mut [u8], src: &[u8]) {
 fn reserve(v: &mut Vec<u8>, extra: usize, what: &str) -> Result<(), Error> {
     v.try_reserve(extra).map_err(|_| {
         Error::new(
-            crate::error::ErrorKind::ResourceLimit,
+            ErrorKind::ResourceLimit,
             format!("out of memory: {extra} bytes for {what} could not be allocated"),
         )
     })

@@ -2,7 +2,7 @@
 //! HarfRust's own [`ShapePlanKey`] (direction, script, language, features), glyph positions in
 //! font units.
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::font::Instance;
 use crate::job::{Direction, TextSpec};
 use crate::limits;
@@ -55,16 +55,19 @@ impl Shaper {
         }
         if let Some(s) = text.script {
             let script = Script::from_iso15924_tag(Tag::new(&s)).ok_or_else(|| {
-                Error::bad_job(format!(
-                    "text.script `{}` is not a known ISO 15924 script",
-                    String::from_utf8_lossy(&s)
-                ))
+                Error::field_value(
+                    ErrorKind::BadJob,
+                    "text.script",
+                    String::from_utf8_lossy(&s),
+                    "is not a known ISO 15924 script",
+                )
             })?;
             buffer.set_script(Some(script));
         }
         if let Some(l) = &text.language {
-            let lang = Language::from_str(l)
-                .map_err(|_| Error::bad_job(format!("text.language `{l}` is not a BCP 47 tag")))?;
+            let lang = Language::from_str(l).map_err(|_| {
+                Error::field_value(ErrorKind::BadJob, "text.language", l, "is not a BCP 47 tag")
+            })?;
             buffer.set_language(Some(lang));
         }
         buffer.guess_segment_properties();

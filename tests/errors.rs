@@ -76,7 +76,7 @@ fn wrong_types_and_missing_fields() {
         &mut host,
         &set(&["text"], json!("Hi")),
         "bad_job",
-        "`text` must be an object",
+        "text: must be an object",
     );
     expect(
         &mut host,
@@ -98,7 +98,7 @@ fn wrong_types_and_missing_fields() {
     );
     let mut j = good();
     j["rendering"].as_object_mut().unwrap().remove("height");
-    expect(&mut host, &j, "bad_job", "missing field `rendering.height`");
+    expect(&mut host, &j, "bad_job", "rendering.height: missing");
     let mut j = good();
     j.as_object_mut().unwrap().remove("id");
     let r = run_text(&mut host, &j.to_string());
