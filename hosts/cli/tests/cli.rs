@@ -657,10 +657,12 @@ fn validate_command() {
         assert!(w.iter().any(|m| m.contains(needle)), "{needle}: {w:?}");
     }
     // An invalid envelope: one verdict with id `batch`, exit code 3.
+    // The job list, not a job: the envelope's error result (as in `python -m haforu`).
     let out = run(&["validate"], br#"{"version":"1.0","jobs":[]}"#);
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(lines(&out)[0]["id"], "batch");
-    assert_eq!(lines(&out)[0]["valid"], false);
+    assert_eq!(lines(&out)[0]["status"], "error");
+    assert_eq!(lines(&out)[0]["error_kind"], "bad_job");
 }
 
 #[test]

@@ -133,3 +133,45 @@ fn deep_nesting_and_invalid_utf8_are_bad_json() {
         assert_eq!(r.json()["error_kind"], "bad_json");
     }
 }
+
+/// A bound font file that changes on disk is read again (the worker re-checks the files it
+/// bound at most every second and forgets changed ones in the engine).
+#[test]
+fn a_changed_font_file_is_read_again() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = scratch("changed");
+    let font = dir.join("f.ttf");
+    std::fs::copy(root().join(DEJAVU), &font).unwrap();
+    let mut child = haforu()
+        .arg("stream")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let p = font.display().to_string();
+    let mut ask = |id: &str| -> serde_json::Value {
+        writeln!(stdin, "{}", job(id, &p, "Hamburg", "metrics", 300, 64)).unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        serde_json::from_str(&line).unwrap()
+    };
+    let a = ask("a");
+    assert_eq!(a["status"], "success", "{a}");
+    std::fs::copy(root().join("tests/fonts/Inter-VF-subset.ttf"), &font).unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    let b = ask("b");
+    assert_eq!(b["status"], "success", "{b}");
+    assert_ne!(
+        a["metrics"], b["metrics"],
+        "the old font was used after the change"
+    );
+    std::fs::write(&font, b"").unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    let c = ask("c");
+    assert_eq!(c["error_kind"], "font_parse", "{c}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -44,19 +44,22 @@ impl Guest {
 
     /// `haforu_result_error`: the engine's error result for a failure the host saw. `job` is
     /// the job's text when it is in memory (it gives the id and `font.path`), else `None`
-    /// (the id is `line-N`, or `job` for `line_no` 0); `reason` is the bare message.
+    /// (the id is `line-N`, or `job` for `line_no` 0); `reason` is the bare message. `flags`
+    /// are the run's flags: with [`crate::flags::VALIDATE_ONLY`] the engine writes the invalid
+    /// verdict line instead of an error result.
     pub fn result_error(
         &mut self,
         job: Option<&[u8]>,
         line_no: u32,
         kind: u32,
         reason: &str,
+        flags: u32,
     ) -> Result<Descriptor, Fault> {
         let job = job.unwrap_or_default();
         let p = self.stage(&[job, reason.as_bytes()])?;
         let (jl, ml) = (job.len() as u32, reason.len() as u32);
         let f = self.f.result_error.clone();
-        let d = self.call(|s| f.call(s, (p, jl, line_no, kind, p + jl, ml)))?;
+        let d = self.call(|s| f.call(s, (p, jl, line_no, kind, p + jl, ml, flags)))?;
         self.descriptor(d)
     }
 

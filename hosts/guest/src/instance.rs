@@ -56,6 +56,8 @@ impl ResourceLimiter for Limiter {
 }
 
 type F<P, R> = TypedFunc<P, R>;
+/// `haforu_result_error`'s parameters: job ptr/len, line, kind, message ptr/len, flags.
+type ResultErrorArgs = (u32, u32, u32, u32, u32, u32, u32);
 
 /// Every function export, typed (looking them up checks their signatures).
 pub(crate) struct Funcs {
@@ -70,7 +72,7 @@ pub(crate) struct Funcs {
     pub(crate) run_batch: F<(u32, u32, u32), u32>,
     pub(crate) split: F<(u32, u32), u32>,
     pub(crate) envelope_probe: F<(u32, u32), u32>,
-    pub(crate) result_error: F<(u32, u32, u32, u32, u32, u32), u32>,
+    pub(crate) result_error: F<ResultErrorArgs, u32>,
     pub(crate) result_timing: F<f64, u32>,
     pub(crate) info: F<(), u32>,
     pub(crate) cache_clear: F<(), ()>,

@@ -43,8 +43,17 @@ fn every_export_answers() {
     let d = g.run(b"\xff{", 3, 0, 0).unwrap();
     assert_eq!((d.status, d.kind), (status::ERROR, kind::BAD_JSON));
     assert!(text(&g, &d).contains("\"line-3\""));
-    let d = g.result_error(None, 7, kind::OVERLOADED, "busy").unwrap();
+    let d = g
+        .result_error(None, 7, kind::OVERLOADED, "busy", 0)
+        .unwrap();
     assert_eq!((d.status, d.kind), (status::ERROR, kind::OVERLOADED));
+    assert!(text(&g, &d).contains("\"status\":\"error\""));
+    let d = g
+        .result_error(None, 7, kind::OVERLOADED, "busy", flags::VALIDATE_ONLY)
+        .unwrap();
+    assert!(text(&g, &d).contains("\"valid\":false"), "{}", text(&g, &d));
+    g.result_error(None, 7, kind::OVERLOADED, "busy", 0)
+        .unwrap();
     let d = g.result_timing(1.5).unwrap();
     assert!(
         text(&g, &d).ends_with("\"timing\":{\"total_ms\":1.500}}"),

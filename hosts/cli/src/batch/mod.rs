@@ -8,7 +8,6 @@
 mod io;
 mod progress;
 mod stream;
-mod validate;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -58,32 +57,31 @@ struct Done {
 /// The flags of every job list run (images inline, spliced by the host; no engine handles).
 pub const JOB_FLAGS: u32 = flags::NO_HANDLES | flags::SPLICE_DATA;
 
-/// Runs one item of a job list on a worker.
+/// Runs one item of a job list on a worker: the result line (validate: the engine's verdict
+/// line) and 0 or the error-kind code.
 fn run_item(worker: &mut Worker, mode: Mode, item: Item) -> (Vec<u8>, u32) {
-    match (item, mode) {
-        (Item::TooLong(n), _) => {
-            let o = line_too_long(worker, n);
-            (o.json, o.kind)
-        }
-        (Item::Job(n, text), Mode::Render) => {
-            let o = worker.run_job(&text, n, JOB_FLAGS, None);
-            (o.json, o.kind)
-        }
-        (Item::Job(n, text), Mode::Validate) => {
-            let o = worker.run_job(&text, n, flags::VALIDATE_ONLY | flags::NO_HANDLES, None);
-            if o.host_failure {
-                // The engine's error result of a host-side failure, as a verdict line.
-                return (validate::validation_line(&o.json), o.kind);
-            }
-            (o.json, o.kind)
-        }
-    }
+    let flags = match mode {
+        Mode::Render => JOB_FLAGS,
+        Mode::Validate => flags::VALIDATE_ONLY | flags::NO_HANDLES,
+    };
+    let o = match item {
+        Item::TooLong(n) => line_too_long(worker, n, flags),
+        Item::Job(n, text) => worker.run_job(&text, n, flags, None),
+    };
+    (o.json, o.kind)
 }
 
-/// The error result for an input line over the host's line limit (its id is `line-N`).
-pub fn line_too_long(worker: &mut Worker, n: u32) -> Outcome {
+/// The error result (or verdict) for an input line over the host's line limit (id `line-N`).
+pub fn line_too_long(worker: &mut Worker, n: u32, flags: u32) -> Outcome {
     let reason = format!("the line is longer than {} bytes", input::LINE_BYTES_MAX);
-    worker.error(None, n, kind::LIMIT_EXCEEDED, &reason, Instant::now())
+    worker.error(
+        None,
+        n,
+        kind::LIMIT_EXCEEDED,
+        &reason,
+        flags,
+        Instant::now(),
+    )
 }
 
 /// Writes one line; flushes.
@@ -134,11 +132,8 @@ pub fn run(rt: Arc<Runtime>, opts: Options) -> i32 {
                     Box::new(move || Ok(it.next().map(|(n, j)| Item::Job(n, j))))
                 }
                 Err(o) => {
-                    let line = match opts.mode {
-                        Mode::Render => o.json.clone(),
-                        Mode::Validate => validate::validation_line(&o.json),
-                    };
-                    let written = write_line(&mut out, &line);
+                    // The job list, not a job: its error result, in `validate` too.
+                    let written = write_line(&mut out, &o.json);
                     if opts.stats {
                         let mut totals = Totals::default();
                         totals.count_outcome(&rt, &o);

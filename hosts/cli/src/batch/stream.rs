@@ -47,7 +47,7 @@ pub fn stream(rt: Arc<Runtime>, opts: StreamOptions) -> i32 {
         };
         let o = match item {
             Item::Job(n, text) => worker.run_job(&text, n, JOB_FLAGS, None),
-            Item::TooLong(n) => line_too_long(&mut worker, n),
+            Item::TooLong(n) => line_too_long(&mut worker, n, JOB_FLAGS),
         };
         totals.count_outcome(&rt, &o);
         if let Err(e) = write_line(&mut out, &o.json) {

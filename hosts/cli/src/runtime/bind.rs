@@ -52,7 +52,7 @@ impl Worker {
             .fonts
             .load(&file, self.rt.facts.max_font_bytes)
             .map_err(|e| (e.kind(), format!("cannot read {what} '{text}': {e}")))?;
-        let g = self.guest(None).map_err(|f| (f.kind, f.reason))?;
+        let g = self.live().map_err(|f| (f.kind, f.reason))?;
         if let Err(f) = g.font_bind(key_kind, key, &font.bytes) {
             let f = self.fault(f);
             return Err((f.kind, f.reason));
@@ -87,23 +87,24 @@ impl Worker {
             .collect();
         for k in stale {
             self.bound.remove(&k);
-            if let Some(g) = self.guest.as_mut() {
-                if let Err(f) = g.font_forget(k.0, &k.1) {
-                    self.fault(f);
-                    return;
-                }
-            }
+            self.forget(&k);
         }
     }
 
     fn forget_all(&mut self) {
         for (k, _) in std::mem::take(&mut self.bound) {
-            if let Some(g) = self.guest.as_mut() {
-                if let Err(f) = g.font_forget(k.0, &k.1) {
-                    self.fault(f);
-                    return;
-                }
-            }
+            self.forget(&k);
+        }
+    }
+
+    /// `haforu_font_forget` in the live instance (none: nothing is bound).
+    fn forget(&mut self, (key_kind, key): &(u32, Vec<u8>)) {
+        if self.guest.is_none() {
+            return;
+        }
+        let forgotten = self.guest(None).and_then(|g| g.font_forget(*key_kind, key));
+        if let Err(f) = forgotten {
+            self.fault(f);
         }
     }
 }

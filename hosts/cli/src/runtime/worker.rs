@@ -20,9 +20,6 @@ pub struct Outcome {
     pub kind: u32,
     /// The job failed because the host could not read the font it names.
     pub font_unreadable: bool,
-    /// The JSON is an error result the engine wrote for a host-side failure
-    /// (`haforu_result_error`), not the answer of the run itself.
-    pub host_failure: bool,
 }
 
 impl Outcome {
@@ -88,6 +85,15 @@ impl Worker {
         Ok(g)
     }
 
+    /// The live instance without touching its deadline (one deadline covers a whole job:
+    /// the run, the font bind and the run again); built and armed when there is none.
+    pub(super) fn live(&mut self) -> Result<&mut Guest, Fault> {
+        match self.guest.as_ref() {
+            Some(g) if !g.is_poisoned() => Ok(self.guest.as_mut().expect("live")),
+            _ => self.guest(None),
+        }
+    }
+
     /// Throws the instance away (after a trap, or to recycle); the next call builds a new one.
     fn discard(&mut self) {
         self.guest = None;
@@ -144,10 +150,9 @@ impl Worker {
                 "the job is {} bytes, more than the engine's limit of {max}",
                 job.len()
             );
-            return self.error(None, line_no, kind::LIMIT_EXCEEDED, &reason, t0);
+            return self.error(None, line_no, kind::LIMIT_EXCEEDED, &reason, flags, t0);
         }
         let mut font_unreadable = false;
-        let mut host_failure = false;
         let result = (|| -> Result<Descriptor, Fault> {
             let mut d = self.guest(budget)?.run(job, line_no, handle, flags)?;
             for _ in 0..2 {
@@ -156,38 +161,42 @@ impl Worker {
                 }
                 let (_, key) = self.take(&d)?;
                 match self.bind(d.kind, &key) {
-                    Ok(()) => d = self.guest(budget)?.run(job, line_no, handle, flags)?,
+                    Ok(()) => d = self.live()?.run(job, line_no, handle, flags)?,
                     Err((code, reason)) => {
-                        (font_unreadable, host_failure) = (true, true);
-                        let g = self.guest(None)?;
-                        d = g.result_error(Some(job), line_no, code, &reason)?;
+                        font_unreadable = true;
+                        let g = self.live()?;
+                        d = g.result_error(Some(job), line_no, code, &reason, flags)?;
                     }
                 }
             }
             if d.needs_font() {
-                host_failure = true;
                 let reason = "the engine asked for a font twice";
-                d = self
-                    .guest(None)?
-                    .result_error(Some(job), line_no, kind::INTERNAL, reason)?;
+                d = self.guest(None)?.result_error(
+                    Some(job),
+                    line_no,
+                    kind::INTERNAL,
+                    reason,
+                    flags,
+                )?;
             }
             // A verdict line (`VALIDATE_ONLY`) carries no timing.
             if flags & flags::VALIDATE_ONLY != 0 {
                 return Ok(d);
             }
-            let g = self.guest.as_mut().expect("live");
+            // The run is over: the timing call gets a deadline of its own.
+            let g = self.guest(None)?;
             g.result_timing(t0.elapsed().as_secs_f64() * 1e3)
         })();
         let d = match result {
             Ok(d) => d,
             Err(f) => {
                 let f = self.fault(f);
-                return self.error(Some(job), line_no, f.kind, &f.reason, t0);
+                return self.error(Some(job), line_no, f.kind, &f.reason, flags, t0);
             }
         };
         let (mut json, data) = match self.take(&d) {
             Ok(x) => x,
-            Err(f) => return self.error(Some(job), line_no, f.kind, &f.reason, t0),
+            Err(f) => return self.error(Some(job), line_no, f.kind, &f.reason, flags, t0),
         };
         let kind = if d.is_ok() { 0 } else { d.kind.max(1) };
         let mut data = (!data.is_empty()).then_some(data);
@@ -202,24 +211,27 @@ impl Worker {
             data,
             kind,
             font_unreadable,
-            host_failure,
         }
     }
 
     /// The engine's error result for a failure the host saw (`haforu_result_error`), with
-    /// `timing` measured from `t0`. Builds a fresh instance if needed.
+    /// `timing` measured from `t0`; with `flags` holding `VALIDATE_ONLY`, the invalid verdict
+    /// line (no timing). Builds a fresh instance if needed.
     pub fn error(
         &mut self,
         job: Option<&[u8]>,
         line_no: u32,
         code: u32,
         reason: &str,
+        flags: u32,
         t0: Instant,
     ) -> Outcome {
         let written = (|| {
             let g = self.guest(None)?;
-            g.result_error(job, line_no, code, reason)?;
-            let d = g.result_timing(t0.elapsed().as_secs_f64() * 1e3)?;
+            let mut d = g.result_error(job, line_no, code, reason, flags)?;
+            if flags & flags::VALIDATE_ONLY == 0 {
+                d = g.result_timing(t0.elapsed().as_secs_f64() * 1e3)?;
+            }
             self.take(&d)
         })();
         match written {
@@ -228,7 +240,6 @@ impl Worker {
                 data: None,
                 kind: code,
                 font_unreadable: false,
-                host_failure: true,
             },
             Err(f) => {
                 // No instance can even write an error result: the engine is unusable.
@@ -283,7 +294,7 @@ impl Worker {
             Ok(x) => x,
             Err(f) => {
                 let f = self.fault(f);
-                return Err(self.error(Some(br#"{"id":"batch"}"#), 0, f.kind, &f.reason, t0));
+                return Err(self.error(Some(br#"{"id":"batch"}"#), 0, f.kind, &f.reason, 0, t0));
             }
         };
         if !d.is_ok() {
@@ -293,7 +304,6 @@ impl Worker {
                 data: None,
                 kind,
                 font_unreadable: false,
-                host_failure: false,
             });
         }
         let mut jobs = Vec::new();
@@ -311,6 +321,7 @@ impl Worker {
                         0,
                         kind::INTERNAL,
                         reason,
+                        0,
                         t0,
                     ));
                 }

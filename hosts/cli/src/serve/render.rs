@@ -101,7 +101,7 @@ fn execute(
             let reason =
                 format!("the request's deadline passed while it waited {waited} ms for a worker");
             return (
-                w.error(Some(job), 0, kind::OVERLOADED, &reason, enqueued),
+                w.error(Some(job), 0, kind::OVERLOADED, &reason, 0, enqueued),
                 false,
             );
         }

@@ -51,7 +51,7 @@ pub fn with_newline(mut v: Vec<u8>) -> Vec<u8> {
 /// The engine's error result for a request-level failure; `job` (the request's job text, or
 /// a stand-in such as `{"id":"request"}`) gives the id.
 pub fn host_error(app: &App, job: &[u8], code: u32, reason: &str) -> Outcome {
-    app.clerk(|w| w.error(Some(job), 0, code, reason, Instant::now()))
+    app.clerk(|w| w.error(Some(job), 0, code, reason, 0, Instant::now()))
 }
 
 pub fn content_length(headers: &HeaderMap) -> Option<u64> {
