@@ -56,7 +56,7 @@ pub fn module() -> &'static GuestModule {
 }
 
 enum Core {
-    Native(haforu::Engine),
+    Native(Box<haforu::Engine>),
     Wasm(Box<Guest>),
 }
 
@@ -69,7 +69,7 @@ pub struct Runner {
 impl Runner {
     pub fn new(backend: Backend) -> Runner {
         let core = match backend {
-            Backend::Native => Core::Native(haforu::Engine::new()),
+            Backend::Native => Core::Native(Box::new(haforu::Engine::new())),
             Backend::Wasm => Core::Wasm(Box::new(
                 Guest::new(module(), SandboxLimits::default())
                     .unwrap_or_else(|f| panic!("{}", f.reason)),

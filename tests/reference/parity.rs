@@ -87,6 +87,7 @@ fn errors_are_identical_too() {
     for job in jobs {
         let n = native.run_text(job, 0, 0, 0);
         let w = wasm.run_text(job, 0, 0, 0);
+        assert_eq!(n.text(), w.text(), "{}", String::from_utf8_lossy(job));
         assert_eq!(n, w, "{}", String::from_utf8_lossy(job));
         // An unbound path is a needs-font answer naming the key, not an error.
         if job.starts_with(br#"{"id":"z""#) {

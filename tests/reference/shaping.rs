@@ -91,6 +91,11 @@ pub fn check(id: &str, backend: Backend) {
     assert!(same, "{id}\n  want {want}\n  got  {got}");
     if backend == Backend::Wasm {
         let native = Runner::new(Backend::Native).run(&job, 0);
+        assert_eq!(
+            native.text(),
+            answer.text(),
+            "{id}: wasm differs from native"
+        );
         assert_eq!(native, answer, "{id}: wasm differs from native");
     }
 }
