@@ -179,6 +179,17 @@ impl Format {
     pub fn has_image(self) -> bool {
         matches!(self, Format::Pgm | Format::Png | Format::Raw)
     }
+
+    /// The ABI code of an image format, in a success descriptor's `kind` when the image bytes
+    /// are out of band: 1 `pgm`, 2 `png`, 3 `raw`; 0 for the formats without an image.
+    pub fn image_code(self) -> u32 {
+        match self {
+            Format::Pgm => 1,
+            Format::Png => 2,
+            Format::Raw => 3,
+            Format::Metrics | Format::Glyphs => 0,
+        }
+    }
 }
 
 /// The `rendering` object.

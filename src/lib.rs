@@ -461,26 +461,51 @@ impl Engine {
     /// deadline, a full queue): the id and `font.path` are read from the job text when it can
     /// be parsed (else the `line-N` / `job` fallback), and `message` gets the usual prefix.
     pub fn host_error(job_json: &[u8], line_no: u32, kind: ErrorKind, message: &str) -> Output {
-        let value = job::parse_json(job_json).ok();
-        error_output(&JobError {
-            id: job::fallback_id(value.as_ref(), line_no),
-            font_path: value.as_ref().and_then(font_path_of),
-            error: Error::new(kind, message),
-        })
+        error_output(&host_job_error(job_json, line_no, kind, message))
     }
 
     /// Like [`host_error`](Self::host_error), for a `VALIDATE_ONLY` run: the answer is the
     /// invalid verdict line (`{"id","valid":false,"error","error_kind"}`).
     pub fn host_verdict(job_json: &[u8], line_no: u32, kind: ErrorKind, message: &str) -> Output {
-        let value = job::parse_json(job_json).ok();
-        let e = JobError {
-            id: job::fallback_id(value.as_ref(), line_no),
-            font_path: None,
-            error: Error::new(kind, message),
-        };
+        let e = host_job_error(job_json, line_no, kind, message);
         let mut out = Output::default();
         result::write_verdict(&e.id, Err(&e), &[], &mut out);
         out
+    }
+
+    /// The first steps of a run and of a validation: parse the job, build it, and find its
+    /// font (the handle passed, or the host's binding of its path or name). `Err` is the
+    /// answer when they fail: the job's error, or the font the host must provide.
+    fn prepare(
+        &mut self,
+        job_json: &[u8],
+        line_no: u32,
+        font_handle: Option<u32>,
+        opts: RunOptions,
+    ) -> Result<(Job, Option<u32>), Prepared> {
+        let value = job::parse_json(job_json).map_err(|error| {
+            Prepared::Failed(JobError {
+                id: job::fallback_id(None, line_no),
+                font_path: None,
+                error,
+            })
+        })?;
+        let job = Job::from_value(&value).map_err(|error| {
+            Prepared::Failed(JobError {
+                id: job::fallback_id(Some(&value), line_no),
+                font_path: font_path_of(&value),
+                error,
+            })
+        })?;
+        match self.host_font(&job, font_handle, opts) {
+            Ok(h) => Ok((job, h)),
+            Err(Ok((kind, key))) => Err(Prepared::NeedsFont(kind, key)),
+            Err(Err(error)) => Err(Prepared::Failed(JobError {
+                id: job.id.clone(),
+                font_path: job.font.path.clone(),
+                error,
+            })),
+        }
     }
 
     /// Parse, validate and run one job given as JSON text, returning the SPEC result JSON.
@@ -532,46 +557,12 @@ impl Engine {
         let fail = |out: &mut Output, e: JobError| {
             *out = error_output(&e);
         };
-        let value = match job::parse_json(job_json) {
-            Ok(v) => v,
-            Err(error) => {
-                return fail(
-                    out,
-                    JobError {
-                        id: job::fallback_id(None, line_no),
-                        font_path: None,
-                        error,
-                    },
-                )
+        let (job, font_handle) = match self.prepare(job_json, line_no, font_handle, opts) {
+            Ok(p) => p,
+            Err(Prepared::NeedsFont(kind, key)) => {
+                return result::write_needs_font(kind, &key, out)
             }
-        };
-        let job = match Job::from_value(&value) {
-            Ok(j) => j,
-            Err(error) => {
-                let font_path = font_path_of(&value);
-                return fail(
-                    out,
-                    JobError {
-                        id: job::fallback_id(Some(&value), line_no),
-                        font_path,
-                        error,
-                    },
-                );
-            }
-        };
-        let font_handle = match self.host_font(&job, font_handle, opts) {
-            Ok(h) => h,
-            Err(Ok((kind, key))) => return result::write_needs_font(kind, &key, out),
-            Err(Err(error)) => {
-                return fail(
-                    out,
-                    JobError {
-                        id: job.id.clone(),
-                        font_path: job.font.path.clone(),
-                        error,
-                    },
-                )
-            }
+            Err(Prepared::Failed(e)) => return fail(out, e),
         };
         if job.sweep.is_some() {
             match self.render_sweep(&job, font_handle) {
@@ -685,6 +676,8 @@ impl Engine {
             Ok(json) => {
                 out.json = json;
                 out.status = Status::Success;
+                out.message.clear();
+                out.data_format = None;
                 out.splice_at = None;
             }
             Err(error) => {
@@ -783,49 +776,12 @@ impl Engine {
         out.splice_at = None;
         let invalid =
             |out: &mut Output, e: JobError| result::write_verdict(&e.id, Err(&e), &[], out);
-        let value = match job::parse_json(job_json) {
-            Ok(v) => v,
-            Err(error) => {
-                let id = job::fallback_id(None, line_no);
-                return invalid(
-                    out,
-                    JobError {
-                        id,
-                        font_path: None,
-                        error,
-                    },
-                );
+        let (mut job, font_handle) = match self.prepare(job_json, line_no, font_handle, opts) {
+            Ok(p) => p,
+            Err(Prepared::NeedsFont(kind, key)) => {
+                return result::write_needs_font(kind, &key, out)
             }
-        };
-        let mut job = match Job::from_value(&value) {
-            Ok(j) => j,
-            Err(error) => {
-                let id = job::fallback_id(Some(&value), line_no);
-                let font_path = font_path_of(&value);
-                return invalid(
-                    out,
-                    JobError {
-                        id,
-                        font_path,
-                        error,
-                    },
-                );
-            }
-        };
-        let font_handle = match self.host_font(&job, font_handle, opts) {
-            Ok(h) => h,
-            Err(Ok((kind, key))) => return result::write_needs_font(kind, &key, out),
-            Err(Err(error)) => {
-                let (id, font_path) = (job.id.clone(), job.font.path.clone());
-                return invalid(
-                    out,
-                    JobError {
-                        id,
-                        font_path,
-                        error,
-                    },
-                );
-            }
+            Err(Prepared::Failed(e)) => return invalid(out, e),
         };
         if job.rendering.format != Format::Glyphs {
             job.rendering.format = if job.compare.is_some() {
@@ -908,6 +864,25 @@ pub type AlignedPair = (Vec<u8>, Vec<u8>);
 
 /// A resolved comparison target and its alignment.
 type Target = (std::sync::Arc<compare::InkImage>, compare::Align);
+
+/// Why a job could not be prepared: [`Engine::prepare`]'s answer.
+enum Prepared {
+    /// The job's error result (or invalid verdict).
+    Failed(JobError),
+    /// The font the host must read and bind.
+    NeedsFont(FontKeyKind, String),
+}
+
+/// The [`JobError`] of a failure only a host saw: the id and `font.path` from the job text when
+/// it parses, else the `line-N` / `job` fallback.
+fn host_job_error(job_json: &[u8], line_no: u32, kind: ErrorKind, message: &str) -> JobError {
+    let value = job::parse_json(job_json).ok();
+    JobError {
+        id: job::fallback_id(value.as_ref(), line_no),
+        font_path: value.as_ref().and_then(font_path_of),
+        error: Error::new(kind, message),
+    }
+}
 
 /// `font.path` of a job value, when it is a string (echoed in error results).
 fn font_path_of(value: &serde_json::Value) -> Option<String> {

@@ -127,6 +127,11 @@ pub struct Output {
     pub status: Status,
     /// With [`RunOptions::splice_data`]: where in `json` the base64 text of `data` belongs.
     pub splice_at: Option<usize>,
+    /// An error's message as the engine made it, without the ``job `id`: `` prefix (empty
+    /// unless `status` is an error): what [`Output::restate`] words for a host command.
+    pub message: String,
+    /// The format of a single job's image bytes when they are in `data` (out of band).
+    pub data_format: Option<Format>,
 }
 
 impl Output {
@@ -141,6 +146,30 @@ impl Output {
             json,
             ..Output::default()
         }
+    }
+
+    /// The descriptor's `kind`: the error kind's code, the font key's kind, or for a success
+    /// with its image out of band the format's [`Format::image_code`]; else 0.
+    pub fn kind_code(&self) -> u32 {
+        match self.status {
+            Status::Success => self.data_format.map_or(0, Format::image_code),
+            s => s.kind_code(),
+        }
+    }
+
+    /// This error answer restated as the error of the host command `command` about the file
+    /// `subject` (see [`command_error_json`]); `None` when this answer is not an error.
+    pub fn restate(&self, command: &str, subject: &str, font: bool) -> Option<Output> {
+        let Status::Error(kind) = self.status else {
+            return None;
+        };
+        let error = Error::new(kind, self.message.clone());
+        Some(Output {
+            json: command_error_json(command, subject, font, &error),
+            status: self.status,
+            message: error.message,
+            ..Output::default()
+        })
     }
 
     /// Add `"timing":{"total_ms":X}` (three decimals) as the last key of a job result; other
@@ -281,6 +310,8 @@ pub(crate) fn write_success(r: &Rendered, opts: RunOptions, out: &mut Output) {
         out.data.clear();
     }
     out.status = Status::Success;
+    out.message.clear();
+    out.data_format = (has_image && !inline).then_some(r.format);
 }
 
 /// The answer to a job whose font file the host must read: the key in `data`, a readable JSON.
@@ -304,6 +335,8 @@ pub(crate) fn write_needs_font(kind: FontKeyKind, key: &str, out: &mut Output) {
     out.data.extend_from_slice(key.as_bytes());
     out.splice_at = None;
     out.status = Status::NeedsFont(kind);
+    out.message.clear();
+    out.data_format = None;
 }
 
 /// The SPEC §2 error result JSON: the message gets the ``job `id`: `` prefix here, once.
@@ -334,8 +367,37 @@ pub fn error_output(e: &JobError) -> Output {
         json: error_json(&e.id, e.font_path.as_deref(), &e.error),
         data: Vec::new(),
         status: Status::Error(e.error.kind),
-        splice_at: None,
+        message: e.error.message.clone(),
+        ..Output::default()
     }
+}
+
+/// The error line of a host command that runs no job (`info FILE`, `compare A B`): the shape
+/// of an error result with the command as its id, the message as ``SUBJECT: message`` (the
+/// file it was about, not a job prefix) and, for a font file, `font.path`.
+fn command_error_json(command: &str, subject: &str, font: bool, e: &Error) -> Vec<u8> {
+    let message = if subject.is_empty() {
+        e.message.clone()
+    } else {
+        format!("{subject}: {}", e.message)
+    };
+    let json = ResultJson {
+        id: command,
+        status: "error",
+        rendering: None,
+        metrics: None,
+        glyphs: None,
+        compare: None,
+        points: None,
+        error: Some(&message),
+        error_kind: Some(e.kind.as_str()),
+        font: (font && !subject.is_empty()).then_some(FontJson {
+            path: Some(subject),
+            variations: None,
+        }),
+        warnings: &[],
+    };
+    serde_json::to_vec(&json).expect("result JSON serialises")
 }
 
 /// The error result of something that is not a job with a font (an envelope, an image or
@@ -380,6 +442,11 @@ pub(crate) fn write_verdict(
     out.json.clear();
     serde_json::to_writer(&mut out.json, &json).expect("verdict JSON serialises");
     out.status = kind.map_or(Status::Success, Status::Error);
+    out.message.clear();
+    out.data_format = None;
+    if let Err(e) = verdict {
+        out.message.push_str(&e.error.message);
+    }
 }
 
 /// A sweep's verdict: valid when every point is.
@@ -539,4 +606,6 @@ pub(crate) fn write_sweep(
     out.splice_at = None;
     serde_json::to_writer(&mut out.json, &json).expect("result JSON serialises");
     out.status = Status::Success;
+    out.message.clear();
+    out.data_format = None;
 }

@@ -124,7 +124,7 @@ impl Runner {
                 );
                 Answer {
                     status: out.status.code(),
-                    kind: out.status.kind_code(),
+                    kind: out.kind_code(),
                     json: out.json,
                     data: out.data,
                 }

@@ -30,6 +30,7 @@ macro_rules! golden_cases {
 
 mod backend;
 mod common;
+mod errors;
 mod fonts;
 mod matching;
 mod parity;

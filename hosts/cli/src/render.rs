@@ -70,8 +70,9 @@ pub struct RenderArgs {
     /// Resolve -f against DIR and refuse a path that leads outside it.
     #[arg(long, value_name = "DIR")]
     base_dir: Option<PathBuf>,
-    /// Compare the render with this PGM/PNG image in the engine and print the comparison JSON
-    /// on stdout (the render itself goes only to -o; without -o and --format it is `metrics`).
+    /// Compare the render with this PGM/PNG image in the engine and print the result JSON,
+    /// which holds the `compare` object, on stdout (the image itself goes only to -o; without
+    /// -o and --format the format is `metrics`).
     #[arg(long, value_name = "TARGET")]
     compare: Option<PathBuf>,
     /// Alignment for --compare: center (default) or corner.
@@ -293,17 +294,8 @@ pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
     if a.json {
         eprintln!("{}", String::from_utf8_lossy(&o.json));
     }
-    let compared = match compare
-        .is_some()
-        .then(|| crate::inspect::compare_answer(&o.json))
-    {
-        None => None,
-        Some(Some(c)) => Some(c),
-        Some(None) => {
-            eprintln!("haforu: the engine's result has no comparison");
-            return exit::ENGINE;
-        }
-    };
+    // With --compare the result line itself is the answer: it holds the engine's `compare`.
+    let compared = compare.is_some().then(|| o.json.clone());
     let payload: Vec<u8> = match (image, o.data) {
         (true, Some(d)) => d,
         (true, None) => {
@@ -348,7 +340,7 @@ pub fn run(rt: Arc<Runtime>, a: RenderArgs) -> i32 {
         }
     }
     match compared {
-        Some(c) => crate::print_out(&format!("{c}\n")),
+        Some(line) => crate::print_out(&format!("{}\n", String::from_utf8_lossy(&line))),
         None => exit::OK,
     }
 }

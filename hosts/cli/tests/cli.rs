@@ -84,7 +84,7 @@ fn golden_jobs_batch_and_stream_agree_with_parity() {
 
     // Parity with the engine's own references: tests/golden/parity.json maps each case id to
     // {"pgm_sha256": sha256 of the PGM bytes, "metrics": the metrics object of the same job in
-    // `metrics` format}, made by the native core (tests/parity.rs).
+    // `metrics` format}, made by the native core (tests/reference/parity.rs).
     let parity_path = root().join("tests/golden/parity.json");
     let Ok(text) = std::fs::read_to_string(&parity_path) else {
         eprintln!(

@@ -238,7 +238,23 @@ fn compare_command() {
         "--compare",
         path(&b),
     ]));
-    assert_eq!(rendered, line);
+    // The result line of the render (metrics, as no image is wanted) holds the comparison.
+    let r: Value = serde_json::from_str(&rendered).unwrap();
+    assert_eq!(
+        (r["id"].as_str(), r["status"].as_str()),
+        (Some("render"), Some("success"))
+    );
+    assert!(r["metrics"].is_object(), "{rendered}");
+    assert_eq!(r["compare"], d["compare"]);
+    let in_result = |line: &str| {
+        let cmp = line
+            .trim_end()
+            .strip_prefix("{\"status\":\"success\",")
+            .unwrap();
+        let cmp = cmp.strip_suffix('}').unwrap();
+        assert!(rendered.contains(cmp), "{cmp} not in {rendered}");
+    };
+    in_result(&line);
     let c_pgm = dir.join("c.pgm");
     let rendered = ok(&cmd(&[
         "render",
@@ -259,7 +275,9 @@ fn compare_command() {
         "-o",
         path(&c_pgm),
     ]));
-    assert_eq!(rendered, line);
+    let r: Value = serde_json::from_str(&rendered).unwrap();
+    assert_eq!(r["compare"], d["compare"]);
+    assert_eq!(r["rendering"]["format"], "pgm");
     assert_eq!(std::fs::read(&c_pgm).unwrap(), std::fs::read(&a).unwrap());
 
     // The numbers are the engine's, digit for digit: the same text as the `compare` of a job

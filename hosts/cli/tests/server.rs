@@ -47,6 +47,8 @@ fn render_endpoint() {
         serde_json::from_str(r.header("x-haforu-result").unwrap()).unwrap();
     assert_eq!(head["id"], "p");
     assert_eq!(head["rendering"]["width"], 300);
+    // The body is the data: the header's result has it empty.
+    assert_eq!(head["rendering"]["data"], "");
 
     // Other formats: the result JSON.
     let r = s.request(

@@ -70,6 +70,22 @@ impl Guest {
         self.descriptor(d)
     }
 
+    /// `haforu_result_restate(command, subject, font)`: the current error result restated as
+    /// the error of the host command `command` (`info`, `compare`) about the file `subject`
+    /// (`font`: it is a font file, written as `font.path`). Other results come back unchanged.
+    pub fn result_restate(
+        &mut self,
+        command: &str,
+        subject: &str,
+        font: bool,
+    ) -> Result<Descriptor, Fault> {
+        let p = self.stage(&[command.as_bytes(), subject.as_bytes()])?;
+        let (cl, sl) = (command.len() as u32, subject.len() as u32);
+        let f = self.f.result_restate.clone();
+        let d = self.call(|s| f.call(s, (p, cl, p + cl, sl, u32::from(font))))?;
+        self.descriptor(d)
+    }
+
     /// `haforu_font_register`: hands the bytes over; returns the handle.
     pub fn font_register(&mut self, font: &[u8]) -> Result<u32, Fault> {
         let (p, n) = self.hand_over(font, "the font")?;

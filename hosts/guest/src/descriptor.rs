@@ -2,24 +2,9 @@
 
 use crate::{kind, status};
 
-/// The result descriptor (wasm/README.md, *The result descriptor*): seven little-endian
-/// `u32` at the address a call returns.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Descriptor {
-    /// The JSON text (a result object, JSONL, an info object, a needs-font answer).
-    pub json_ptr: u32,
-    pub json_len: u32,
-    /// Out-of-band bytes (image payload; the key of a needs-font answer), or 0.
-    pub data_ptr: u32,
-    pub data_len: u32,
-    /// [`status::OK`], [`status::ERROR`] or [`status::NEEDS_FONT`].
-    pub status: u32,
-    /// Status 1: the error-kind code ([`crate::kind`]); status 2: the key kind
-    /// ([`crate::key`]); else 0.
-    pub kind: u32,
-    /// With [`crate::flags::SPLICE_DATA`]: where the base64 text of the data goes in the JSON.
-    pub splice_at: u32,
-}
+#[path = "../../../wasm/abi/src/descriptor.rs"]
+mod wire;
+pub use wire::Descriptor;
 
 impl Descriptor {
     /// Its size in guest memory.

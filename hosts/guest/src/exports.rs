@@ -4,7 +4,7 @@ use wasmtime::Module;
 
 /// Every export of ABI v2, in the README's order. The module exports exactly these (checked
 /// by [`check_exports`] and by this crate's tests against the README).
-pub const EXPORTS: [&str; 22] = [
+pub const EXPORTS: [&str; 23] = [
     "memory",
     "haforu_abi_version",
     "haforu_alloc",
@@ -20,6 +20,7 @@ pub const EXPORTS: [&str; 22] = [
     "haforu_envelope_probe",
     "haforu_result_error",
     "haforu_result_timing",
+    "haforu_result_restate",
     "haforu_info",
     "haforu_cache_clear",
     "haforu_image_register",

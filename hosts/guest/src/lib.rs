@@ -71,6 +71,13 @@ pub mod kind {
     pub const OVERLOADED: u32 = 8;
 }
 
+/// A success descriptor's `kind` when a single job's image bytes are out of band: their format.
+pub mod image {
+    pub const PGM: u32 = 1;
+    pub const PNG: u32 = 2;
+    pub const RAW: u32 = 3;
+}
+
 /// Key kinds of a *needs font* answer and of `haforu_font_bind` / `haforu_font_forget`.
 pub mod key {
     /// The job's `font.path`.

@@ -80,3 +80,57 @@ fn every_export_answers() {
     assert!(g.font_drop(h).unwrap());
     assert!(!g.image_drop(99).unwrap());
 }
+
+#[test]
+fn descriptor_is_the_modules_struct() {
+    assert_eq!(Descriptor::SIZE, std::mem::size_of::<Descriptor>());
+}
+
+#[test]
+fn restate_words_a_command_error() {
+    let mut g = guest();
+    let h = g.font_register(b"not a font at all").unwrap();
+    let d = g.font_info(h, 0).unwrap();
+    assert_eq!((d.status, d.kind), (status::ERROR, kind::FONT_PARSE));
+    assert!(
+        text(&g, &d).contains("job `font_info`: "),
+        "{}",
+        text(&g, &d)
+    );
+    let d = g.result_restate("info", "x.ttf", true).unwrap();
+    assert_eq!((d.status, d.kind), (status::ERROR, kind::FONT_PARSE));
+    let line = text(&g, &d);
+    assert!(
+        line.starts_with(r#"{"id":"info","status":"error","error":"x.ttf: "#),
+        "{line}"
+    );
+    assert!(!line.contains("job `"), "{line}");
+    assert!(
+        line.ends_with(r#""error_kind":"font_parse","font":{"path":"x.ttf"}}"#),
+        "{line}"
+    );
+    // Restated again without a subject or a font: the bare message.
+    let d = g.result_restate("compare", "", false).unwrap();
+    let bare = text(&g, &d);
+    assert!(
+        bare.starts_with(r#"{"id":"compare","status":"error","error":""#),
+        "{bare}"
+    );
+    assert!(
+        !bare.contains("x.ttf") && !bare.contains("\"font\""),
+        "{bare}"
+    );
+    // A failure the host saw, restated.
+    g.result_error(None, 0, kind::FONT_PARSE, "the file is empty", 0)
+        .unwrap();
+    let d = g.result_restate("info", "e.ttf", true).unwrap();
+    assert_eq!(
+        text(&g, &d),
+        r#"{"id":"info","status":"error","error":"e.ttf: the file is empty","error_kind":"font_parse","font":{"path":"e.ttf"}}"#
+    );
+    // Any other result comes back unchanged.
+    let d = g.info().unwrap();
+    let info = text(&g, &d);
+    let d = g.result_restate("info", "x.ttf", true).unwrap();
+    assert_eq!((d.status, text(&g, &d)), (status::OK, info));
+}

@@ -66,7 +66,7 @@ def test_raster_golden(case: Dict[str, Any], repo_session: haforu.StreamingSessi
 
 def _same_metrics(got: Dict[str, Any], want: Dict[str, Any]) -> bool:
     """bbox exactly; density and beam within 2 ulp. The engine's own text is exact, but
-    tests/parity.rs writes parity.json after re-parsing it with serde_json's default float
+    tests/reference/parity.rs writes parity.json after re-parsing it with serde_json's default float
     parser, which is not correctly rounded (no `float_roundtrip` feature): 7 entries are 1 ulp
     off. Tighten to == once parity.json is re-blessed with exact floats."""
     if got.get("bbox") != want.get("bbox") or set(got) != set(want):

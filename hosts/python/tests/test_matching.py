@@ -225,8 +225,8 @@ def test_compare_and_font_info_as_engine_json_text() -> None:
     rng = np.random.default_rng(9)
     a, b = blob(rng, 50, 40), blob(rng, 33, 61)
     text = matching.compare_json(a, b, "corner")
-    assert text.startswith("{") and text.endswith("}") and "\n" not in text
-    assert haforu.Comparison.from_json(json.loads(text)) == haforu.compare(a, b, "corner")
+    assert text.startswith('{"status":"success","compare":{') and text.endswith("}}") and "\n" not in text
+    assert haforu.Comparison.from_json(json.loads(text)["compare"]) == haforu.compare(a, b, "corner")
     info = matching.font_info_json(INTER)
     assert json.loads(info) == haforu.font_info(INTER)
     with pytest.raises(haforu.InvalidJobError):

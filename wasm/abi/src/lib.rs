@@ -7,6 +7,8 @@ use haforu::{Engine, Output};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+mod descriptor;
+
 /// The ABI version hosts check.
 pub const ABI_VERSION: i32 = 2;
 
@@ -39,26 +41,7 @@ const RUN_FLAGS: i32 = FLAG_DATA_OUT_OF_BAND
     | FLAG_NO_HANDLES
     | FLAG_NAMED_FONTS;
 
-/// The result descriptor every `desc_ptr` points to (`wasm/README.md`, *The result
-/// descriptor*): seven little-endian `u32`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Descriptor {
-    /// The JSON text.
-    pub json_ptr: u32,
-    /// Its length.
-    pub json_len: u32,
-    /// Out-of-band bytes (image payload, or the key of a needs-font answer), or 0.
-    pub data_ptr: u32,
-    /// Their length.
-    pub data_len: u32,
-    /// 0 success, 1 error, 2 needs font.
-    pub status: u32,
-    /// The error-kind code (status 1), the font key kind (status 2), else 0.
-    pub kind: u32,
-    /// With `SPLICE_DATA`: where in the JSON the base64 text of the data goes; else 0.
-    pub splice_at: u32,
-}
+pub use descriptor::Descriptor;
 
 struct State {
     engine: Engine,
@@ -108,7 +91,7 @@ impl State {
             },
             data_len: out.data.len() as u32,
             status: out.status.code(),
-            kind: out.status.kind_code(),
+            kind: out.kind_code(),
             splice_at: out.splice_at.unwrap_or(0) as u32,
         };
         &self.desc as *const Descriptor as i32
@@ -116,6 +99,13 @@ impl State {
 
     fn input(&self, ptr: i32, len: i32) -> Option<&[u8]> {
         input(&self.buffers, ptr, len)
+    }
+
+    /// A font key passed by the host: its kind code and non-empty UTF-8 text in a live buffer.
+    fn font_key(&self, kind: i32, ptr: i32, len: i32) -> Option<(haforu::FontKeyKind, String)> {
+        let kind = haforu::FontKeyKind::from_code(kind as u32)?;
+        let key = std::str::from_utf8(self.input(ptr, len)?).ok()?;
+        (!key.is_empty()).then(|| (kind, key.to_string()))
     }
 }
 
@@ -146,12 +136,7 @@ fn bad_input(what: &str) -> Output {
     )
 }
 
-/// The UTF-8 text of a key buffer.
-fn key_text(bytes: &[u8]) -> Option<&str> {
-    std::str::from_utf8(bytes).ok().filter(|k| !k.is_empty())
-}
-
-/// ABI version (currently 1).
+/// ABI version (currently 2).
 #[no_mangle]
 pub extern "C" fn haforu_abi_version() -> i32 {
     ABI_VERSION
@@ -330,14 +315,7 @@ pub extern "C" fn haforu_font_bind(
     font_len: i32,
 ) -> i32 {
     with(|s| {
-        let Some(kind) = haforu::FontKeyKind::from_code(key_kind as u32) else {
-            return 0;
-        };
-        let Some(key) = s
-            .input(key_ptr, key_len)
-            .and_then(key_text)
-            .map(str::to_string)
-        else {
+        let Some((kind, key)) = s.font_key(key_kind, key_ptr, key_len) else {
             return 0;
         };
         let Some(buf) = s.buffers.remove(&(font_ptr as u32 as usize)) else {
@@ -356,14 +334,7 @@ pub extern "C" fn haforu_font_bind(
 #[no_mangle]
 pub extern "C" fn haforu_font_forget(key_kind: i32, key_ptr: i32, key_len: i32) -> i32 {
     with(|s| {
-        let Some(kind) = haforu::FontKeyKind::from_code(key_kind as u32) else {
-            return 0;
-        };
-        let Some(key) = s
-            .input(key_ptr, key_len)
-            .and_then(key_text)
-            .map(str::to_string)
-        else {
+        let Some((kind, key)) = s.font_key(key_kind, key_ptr, key_len) else {
             return 0;
         };
         s.engine.forget_font(kind, &key) as i32
@@ -407,6 +378,33 @@ pub extern "C" fn haforu_result_timing(total_ms: f64) -> i32 {
     with(|s| {
         s.out.add_timing(total_ms);
         s.publish_current()
+    })
+}
+
+/// Restate the current error result as the error of the host command `cmd` about the file
+/// `subject` (flag 1: a font file, written as `font.path`); returns its descriptor. Other
+/// results are left as they are.
+#[no_mangle]
+pub extern "C" fn haforu_result_restate(
+    cmd_ptr: i32,
+    cmd_len: i32,
+    subject_ptr: i32,
+    subject_len: i32,
+    flags: i32,
+) -> i32 {
+    with(|s| {
+        let restated = match (s.input(cmd_ptr, cmd_len), s.input(subject_ptr, subject_len)) {
+            (Some(cmd), Some(subject)) => s.out.restate(
+                &String::from_utf8_lossy(cmd),
+                &String::from_utf8_lossy(subject),
+                flags & 1 != 0,
+            ),
+            _ => Some(bad_input("haforu_result_restate")),
+        };
+        match restated {
+            Some(out) => s.publish_output(out),
+            None => s.publish_current(),
+        }
     })
 }
 

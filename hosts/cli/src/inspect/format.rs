@@ -1,51 +1,7 @@
-//! How `info` and `compare` print the engine's JSON: pretty-printed in the engine's key order
-//! with its numbers as written, the text summary of `info --format text`, and the comparison
-//! line.
+//! How `info` prints the engine's JSON: pretty-printed in the engine's key order with its
+//! numbers as written, or the text summary of `info --format text`.
 
 use serde_json::Value;
-
-/// The fields of a comparison in the order of SPEC §4 (and of a job result's `compare`).
-const COMPARE_KEYS: [&str; 10] = [
-    "width",
-    "height",
-    "pixel_delta",
-    "center_weighted_delta",
-    "density_a",
-    "density_b",
-    "aspect_a",
-    "aspect_b",
-    "iou",
-    "differing_pixels",
-];
-
-/// `{"status":"success","compare":{...}}` for a comparison object read by
-/// [`with_raw_numbers`], its fields in the order of SPEC §4 (any others after them), every
-/// number exactly as the engine wrote it. `haforu compare` and `render --compare` print this
-/// line; so does `python -m haforu`.
-pub fn compare_line(compare: &Value) -> Option<String> {
-    let obj = compare.as_object()?;
-    let text = |v: &Value| raw_number(v).map_or_else(|| v.to_string(), str::to_string);
-    let mut parts = Vec::new();
-    for k in COMPARE_KEYS {
-        if let Some(v) = obj.get(k) {
-            parts.push(format!("\"{k}\":{}", text(v)));
-        }
-    }
-    for (k, v) in obj {
-        if !COMPARE_KEYS.contains(&k.as_str()) {
-            parts.push(format!("{}:{}", Value::from(k.as_str()), text(v)));
-        }
-    }
-    Some(format!(
-        "{{\"status\":\"success\",\"compare\":{{{}}}}}",
-        parts.join(",")
-    ))
-}
-
-/// [`compare_line`] of the `compare` object in a job's result (or an image op's answer).
-pub fn compare_answer(result: &[u8]) -> Option<String> {
-    compare_line(&with_raw_numbers(result)?["compare"])
-}
 
 /// Marks a number's own text kept in a string by [`with_raw_numbers`].
 const RAW: char = '\u{1}';
@@ -294,13 +250,7 @@ mod tests {
     }
 
     #[test]
-    fn compare_answer_and_ranges() {
-        let r = br#"{"id":"render","status":"success","metrics":{"density":0.5},"compare":{"iou":1.0,"x":2,"width":3},"font":{}}"#;
-        assert_eq!(
-            compare_answer(r).unwrap(),
-            r#"{"status":"success","compare":{"width":3,"iou":1.0,"x":2}}"#
-        );
-        assert!(compare_answer(b"{}").is_none());
+    fn ranges_and_numbers() {
         let cps: Vec<Value> = [32, 33, 34, 65, 160, 161]
             .iter()
             .map(|&c| Value::from(c))
@@ -323,9 +273,5 @@ mod tests {
         assert_eq!(v["compare"]["s"], "a,1\"2");
         assert_eq!(raw_number(&v["n"][0]), Some("-1.5e-7"));
         assert_eq!(num(&v["n"][1]), "3");
-        assert_eq!(
-            compare_answer(j).unwrap(),
-            r#"{"status":"success","compare":{"width":300,"density_a":0.09947222222222223,"s":"a,1\"2"}}"#
-        );
     }
 }

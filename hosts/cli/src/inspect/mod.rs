@@ -13,7 +13,6 @@ use haforu_guest::{Fault, Guest};
 
 use crate::runtime::{FontError, Runtime, Worker};
 use crate::util::exit;
-pub use format::compare_answer;
 use format::{info_text, pretty, with_raw_numbers};
 
 #[derive(Args)]
@@ -69,67 +68,63 @@ fn print_line(text: &str) -> i32 {
     crate::print_out(&format!("{text}\n"))
 }
 
-/// A failed command's error line on stderr; exit 1. `info` and `compare` run no job, so this
-/// is not a job result: it has the result's shape with the command as its id and the file
-/// name instead of the engine's job prefix (the same line as `python -m haforu`).
-fn fail(id: &str, kind: &str, message: &str, path: Option<&str>) -> i32 {
-    let q = |s: &str| serde_json::to_string(s).expect("strings serialise");
-    let font = path
-        .map(|p| format!(",\"font\":{{\"path\":{}}}", q(p)))
-        .unwrap_or_default();
-    eprintln!(
-        "{{\"id\":{},\"status\":\"error\",\"error\":{},\"error_kind\":{}{font}}}",
-        q(id),
-        q(message),
-        q(kind)
-    );
-    exit::JOB_ERRORS
-}
-
-/// The `error` and `error_kind` of an engine error result, the engine's `job `X`: ` prefix
-/// removed (the command names the file instead).
-pub fn engine_error(raw_json: &[u8]) -> (String, String) {
-    let v: Value = serde_json::from_slice(raw_json).unwrap_or_default();
-    let kind = v["error_kind"].as_str().unwrap_or("internal").to_string();
-    let mut msg = v["error"]
-        .as_str()
-        .unwrap_or("the engine gave an unreadable error")
-        .to_string();
-    if msg.starts_with("job `") {
-        if let Some(at) = msg.find("`: ") {
-            msg = msg[at + 3..].to_string();
+/// Prints an engine-written command error line on stderr; exit 1 (5 when the engine could
+/// not write it).
+fn print_error(line: Result<(Vec<u8>, Vec<u8>, bool), Fault>, reason: &str) -> i32 {
+    match line {
+        Ok((json, _, _)) => {
+            eprintln!("{}", String::from_utf8_lossy(&json));
+            exit::JOB_ERRORS
+        }
+        Err(f) => {
+            eprintln!("haforu: {reason} ({})", f.reason);
+            exit::ENGINE
         }
     }
-    (kind, msg)
+}
+
+/// A failure the host saw (`kind`, `reason`) about `subject`, written by the engine.
+fn host_failure(
+    w: &mut Worker,
+    command: &str,
+    subject: &str,
+    font: bool,
+    kind: u32,
+    reason: &str,
+) -> i32 {
+    let line = w.call(|g| {
+        g.result_error(None, 0, kind, reason, 0)?;
+        g.result_restate(command, subject, font)
+    });
+    print_error(line, reason)
 }
 
 pub fn info(rt: Arc<Runtime>, a: InfoArgs) -> i32 {
     let shown = a.font.display().to_string();
+    let mut w = rt.worker();
     let font = match rt.fonts.load(&a.font, rt.facts.max_font_bytes) {
         Ok((f, _)) => f,
         Err(e @ (FontError::Io(_) | FontError::NotRegular)) => {
             eprintln!("haforu: cannot read font file {shown}: {e}");
             return exit::USAGE;
         }
-        Err(e) => {
-            let kind = rt.kind_name(e.kind());
-            return fail("info", kind, &format!("{shown}: {e}"), Some(&shown));
-        }
+        Err(e) => return host_failure(&mut w, "info", &shown, true, e.kind(), &e.to_string()),
     };
-    let mut w = rt.worker();
     let face = a.face_index;
     let answer = w.call(|g: &mut Guest| {
         let h = g.font_register(&font.bytes)?;
-        g.font_info(h, face)
+        let d = g.font_info(h, face)?;
+        if d.is_ok() {
+            Ok(d)
+        } else {
+            g.result_restate("info", &shown, true)
+        }
     });
-    let (json, _, ok) = match answer {
-        Ok(r) => r,
-        Err(f) => return fault(&rt, "info", &shown, f, Some(&shown)),
+    let json = match answer {
+        Ok((json, _, true)) => json,
+        Ok(failed) => return print_error(Ok(failed), "haforu_font_info failed"),
+        Err(f) => return host_failure(&mut w, "info", &shown, true, f.kind, &f.reason),
     };
-    if !ok {
-        let (kind, msg) = engine_error(&json);
-        return fail("info", &kind, &format!("{shown}: {msg}"), Some(&shown));
-    }
     let text = match a.format {
         InfoFormat::Json => pretty(&json),
         InfoFormat::Text => match with_raw_numbers(&json) {
@@ -143,29 +138,26 @@ pub fn info(rt: Arc<Runtime>, a: InfoArgs) -> i32 {
     print_line(text.trim_end())
 }
 
-fn fault(rt: &Runtime, id: &str, file: &str, f: Fault, path: Option<&str>) -> i32 {
-    fail(
-        id,
-        rt.kind_name(f.kind),
-        &format!("{file}: {}", f.reason),
-        path,
-    )
-}
-
 /// Registers the bytes of one image file; its handle, or the exit code after reporting.
-fn register(rt: &Runtime, w: &mut Worker, path: &Path) -> Result<u32, i32> {
+fn register(w: &mut Worker, path: &Path) -> Result<u32, i32> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
         eprintln!("haforu: cannot read image file {shown}: {e}");
         exit::USAGE
     })?;
-    let (json, _, ok) = w
-        .call(|g| g.image_register(&bytes, 0, 0))
-        .map_err(|f| fault(rt, "compare", &shown, f, None))?;
-    if !ok {
-        let (kind, msg) = engine_error(&json);
-        return Err(fail("compare", &kind, &format!("{shown}: {msg}"), None));
-    }
+    let answer = w.call(|g| {
+        let d = g.image_register(&bytes, 0, 0)?;
+        if d.is_ok() {
+            Ok(d)
+        } else {
+            g.result_restate("compare", &shown, false)
+        }
+    });
+    let json = match answer {
+        Ok((json, _, true)) => json,
+        Ok(failed) => return Err(print_error(Ok(failed), "haforu_image_register failed")),
+        Err(f) => return Err(host_failure(w, "compare", &shown, false, f.kind, &f.reason)),
+    };
     let v: Value = serde_json::from_slice(&json).unwrap_or_default();
     match v["handle"].as_u64().and_then(|h| u32::try_from(h).ok()) {
         Some(h) => Ok(h),
@@ -176,13 +168,14 @@ fn register(rt: &Runtime, w: &mut Worker, path: &Path) -> Result<u32, i32> {
     }
 }
 
+/// `compare A B`: the engine's answer (`{"status":"success","compare":{...}}`) as it is.
 pub fn compare(rt: Arc<Runtime>, a: CompareArgs) -> i32 {
     let mut w = rt.worker();
-    let ha = match register(&rt, &mut w, &a.a) {
+    let ha = match register(&mut w, &a.a) {
         Ok(h) => h,
         Err(rc) => return rc,
     };
-    let hb = match register(&rt, &mut w, &a.b) {
+    let hb = match register(&mut w, &a.b) {
         Ok(h) => h,
         Err(rc) => return rc,
     };
@@ -190,41 +183,23 @@ pub fn compare(rt: Arc<Runtime>, a: CompareArgs) -> i32 {
         "op": "compare", "a": ha, "b": hb, "method": a.method.as_str(),
     })
     .to_string();
-    let (json, _, ok) = match w.call(|g| g.image_op(request.as_bytes())) {
-        Ok(r) => r,
-        Err(f) => return fail("compare", rt.kind_name(f.kind), &f.reason, None),
-    };
+    let answer = w.call(|g| {
+        let d = g.image_op(request.as_bytes())?;
+        if d.is_ok() {
+            Ok(d)
+        } else {
+            g.result_restate("compare", "", false)
+        }
+    });
     // The answer is copied out already; the images are not needed any more.
     if let Ok(g) = w.guest(None) {
         for h in [ha, hb] {
             let _ = g.image_drop(h);
         }
     }
-    if !ok {
-        let (kind, msg) = engine_error(&json);
-        return fail("compare", &kind, &msg, None);
-    }
-    match compare_answer(&json) {
-        Some(line) => print_line(&line),
-        None => {
-            eprintln!("haforu: haforu_image_op gave no comparison");
-            exit::ENGINE
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn engine_error_drops_the_job_prefix() {
-        let (k, m) = engine_error(
-            br#"{"id":"image","status":"error","error":"job `image`: PGM image: truncated header","error_kind":"bad_job"}"#,
-        );
-        assert_eq!(
-            (k.as_str(), m.as_str()),
-            ("bad_job", "PGM image: truncated header")
-        );
+    match answer {
+        Ok((json, _, true)) => print_line(&String::from_utf8_lossy(&json)),
+        Ok(failed) => print_error(Ok(failed), "haforu_image_op failed"),
+        Err(f) => host_failure(&mut w, "compare", "", false, f.kind, &f.reason),
     }
 }

@@ -138,15 +138,7 @@ impl FontFiles {
         let path = path.as_ref();
         // A FIFO or device is refused before it is opened (opening a FIFO blocks).
         let meta = std::fs::metadata(path).map_err(FontError::Io)?;
-        if !meta.is_file() {
-            return Err(FontError::NotRegular);
-        }
-        if meta.len() > max {
-            return Err(FontError::TooLarge {
-                len: meta.len(),
-                max,
-            });
-        }
+        check_regular(&meta, max)?;
         let stamp = Stamp::of(&meta);
         {
             let mut inner = self.inner.lock().expect("font cache lock");
@@ -200,15 +192,8 @@ impl FontFiles {
     }
 }
 
-/// Reads a regular file of at most `max` bytes: opened without blocking, checked again on the
-/// open descriptor (the path may have been swapped), read no further than `max + 1` bytes.
-fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, FontError> {
-    let file = File::options()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(FontError::Io)?;
-    let meta = file.metadata().map_err(FontError::Io)?;
+/// A regular file of at most `max` bytes, by its metadata.
+fn check_regular(meta: &std::fs::Metadata, max: u64) -> Result<(), FontError> {
     if !meta.is_file() {
         return Err(FontError::NotRegular);
     }
@@ -218,6 +203,19 @@ fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, FontError> {
             max,
         });
     }
+    Ok(())
+}
+
+/// Reads a regular file of at most `max` bytes: opened without blocking, checked again on the
+/// open descriptor (the path may have been swapped), read no further than `max + 1` bytes.
+fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, FontError> {
+    let file = File::options()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(FontError::Io)?;
+    let meta = file.metadata().map_err(FontError::Io)?;
+    check_regular(&meta, max)?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.take(max + 1)
         .read_to_end(&mut bytes)

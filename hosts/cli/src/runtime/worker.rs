@@ -18,6 +18,12 @@ pub struct Outcome {
     pub data: Option<Vec<u8>>,
     /// 0 on success, else the error-kind code.
     pub kind: u32,
+    /// A success with its image out of band: the image's format code
+    /// ([`haforu_guest::image`]); else 0.
+    pub image: u32,
+    /// With `SPLICE_DATA` and the data still apart ([`Worker::run_parts`]): where its base64
+    /// text goes in `json`.
+    pub splice_at: Option<usize>,
     /// The job failed because the host could not read the font it names.
     pub font_unreadable: bool,
 }
@@ -25,6 +31,15 @@ pub struct Outcome {
 impl Outcome {
     pub fn ok(&self) -> bool {
         self.kind == 0
+    }
+
+    /// The result with the base64 text of its data where the engine said (`SPLICE_DATA`):
+    /// exactly the engine's inline result.
+    pub fn inline(mut self) -> Outcome {
+        if let (Some(at), Some(bytes)) = (self.splice_at.take(), self.data.take()) {
+            self.json = splice_base64(&self.json, at, &bytes);
+        }
+        self
     }
 }
 
@@ -130,10 +145,24 @@ impl Worker {
         flags: u32,
         budget: Option<Duration>,
     ) -> Outcome {
+        self.run_with(job, line_no, 0, flags, budget).inline()
+    }
+
+    /// [`Worker::run_job`] with a `SPLICE_DATA` result left in its parts (`json` keeps
+    /// `"data":""`, `splice_at` says where the data goes): the server answers a PNG as the
+    /// image, anything else [`Outcome::inline`].
+    pub fn run_parts(
+        &mut self,
+        job: &[u8],
+        line_no: u32,
+        flags: u32,
+        budget: Option<Duration>,
+    ) -> Outcome {
         self.run_with(job, line_no, 0, flags, budget)
     }
 
-    /// [`Worker::run_job`] with a font handle of this instance (`render` without `-f`).
+    /// One job with a font handle of this instance (`render` without `-f`; 0 for none); a
+    /// `SPLICE_DATA` result stays in its parts (see [`Worker::run_parts`]).
     pub fn run_with(
         &mut self,
         job: &[u8],
@@ -194,22 +223,22 @@ impl Worker {
                 return self.error(Some(job), line_no, f.kind, &f.reason, flags, t0);
             }
         };
-        let (mut json, data) = match self.take(&d) {
+        let (json, data) = match self.take(&d) {
             Ok(x) => x,
             Err(f) => return self.error(Some(job), line_no, f.kind, &f.reason, flags, t0),
         };
         let kind = if d.is_ok() { 0 } else { d.kind.max(1) };
-        let mut data = (!data.is_empty()).then_some(data);
-        if flags & flags::SPLICE_DATA != 0 {
-            if let Some(bytes) = data.take() {
-                json = splice_base64(&json, d.splice_at as usize, &bytes);
-            }
-        }
+        let image = if d.is_ok() { d.kind } else { 0 };
+        let data = (!data.is_empty()).then_some(data);
+        let splice_at =
+            (flags & flags::SPLICE_DATA != 0 && data.is_some()).then_some(d.splice_at as usize);
         self.after_job();
         Outcome {
             json,
             data,
             kind,
+            image,
+            splice_at,
             font_unreadable,
         }
     }
@@ -239,6 +268,8 @@ impl Worker {
                 json,
                 data: None,
                 kind: code,
+                image: 0,
+                splice_at: None,
                 font_unreadable: false,
             },
             Err(f) => {
@@ -303,6 +334,8 @@ impl Worker {
                 json,
                 data: None,
                 kind,
+                image: 0,
+                splice_at: None,
                 font_unreadable: false,
             });
         }

@@ -1,5 +1,6 @@
-//! `POST /render`: one job; a PNG answer (the result JSON in `X-Haforu-Result`) when the job
-//! asks for `png`, else the result JSON with images base64 inside.
+//! `POST /render`: one job; a PNG answer (the result JSON, its `data` empty, in
+//! `X-Haforu-Result`) when the job asks for `png`, else the result JSON with images base64
+//! inside.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -9,8 +10,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use haforu_guest::{flags, kind};
-use serde::Deserialize;
+use haforu_guest::{flags, image, kind};
 use tokio::sync::oneshot;
 
 use super::metrics::InFlight;
@@ -85,9 +85,10 @@ async fn render_inner(app: &Arc<App>, headers: &HeaderMap, body: Body, t0: Insta
 }
 
 /// Runs a `/render` job on a worker: refused as `overloaded` when its deadline passed while
-/// it waited; else with what is left of the deadline. The image comes out of band; a `png`
-/// result is answered as the image, any other image result is run again with its data
-/// spliced inline (a `pgm` or `raw` over HTTP is JSON with base64 inside). True for a PNG.
+/// it waited; else with what is left of the deadline, once. The image comes out of band with
+/// its format in the descriptor: a `png` is answered as the image (true), any other image
+/// result as JSON with the base64 text spliced in where the engine says (a `pgm` or `raw`
+/// over HTTP is JSON with base64 inside).
 fn execute(
     w: &mut Worker,
     job: &[u8],
@@ -108,32 +109,9 @@ fn execute(
         Some(d) => Some(d - now),
         None => None,
     };
-    let o = w.run_job(job, 0, SERVER_FLAGS | flags::DATA_OUT_OF_BAND, budget);
-    if o.data.is_none() {
-        return (o, false);
-    }
-    if rendering_format(&o.json).as_deref() == Some("png") {
+    let o = w.run_parts(job, 0, SERVER_FLAGS | flags::SPLICE_DATA, budget);
+    if o.image == image::PNG && o.data.is_some() {
         return (o, true);
     }
-    let budget = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-    (
-        w.run_job(job, 0, SERVER_FLAGS | flags::SPLICE_DATA, budget),
-        false,
-    )
-}
-
-/// The `rendering.format` of a result.
-fn rendering_format(result: &[u8]) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Result {
-        rendering: Option<Rendering>,
-    }
-    #[derive(Deserialize)]
-    struct Rendering {
-        format: Option<String>,
-    }
-    serde_json::from_slice::<Result>(result)
-        .ok()?
-        .rendering?
-        .format
+    (o.inline(), false)
 }

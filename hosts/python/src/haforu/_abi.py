@@ -39,6 +39,7 @@ EXPORTS: Dict[str, int] = {
     "haforu_envelope_probe": 2,
     "haforu_result_error": 7,
     "haforu_result_timing": 1,
+    "haforu_result_restate": 5,
     "haforu_info": 0,
     "haforu_cache_clear": 0,
     "haforu_image_register": 4,

@@ -373,6 +373,16 @@ class WasmInstance:
         d, out, _ = self._descriptor(desc)
         return d, out
 
+    def result_restate(self, command: str, subject: str, font: bool) -> Tuple[Descriptor, bytes]:
+        """``haforu_result_restate``: the current error result restated as the error of the host
+        command ``command`` about the file ``subject`` (``font``: written as ``font.path``); any
+        other current result comes back unchanged."""
+        cmd_b, sub_b = command.encode("utf-8", "replace"), subject.encode("utf-8", "replace")
+        ptr = self._put_input(cmd_b + sub_b)
+        desc = self.call("haforu_result_restate", ptr, len(cmd_b), ptr + len(cmd_b), len(sub_b), int(font))
+        d, out, _ = self._descriptor(desc)
+        return d, out
+
     def result_timing(self, total_ms: float) -> Tuple[Descriptor, bytes, int]:
         """``haforu_result_timing``: the current result with its ``timing`` added."""
         lo, hi = _two_words(_f64_words(total_ms))

@@ -385,7 +385,7 @@ class Renderer:
         d, out, base, _, _ = self._execute(job_bytes, line_no, SPLICE_DATA)
         n = d.data_len
         if d.status != STATUS_OK or not n:
-            return self._timed(out, t0).decode("utf-8"), d.status, d.kind
+            return self._timed(out, t0).decode("utf-8"), d.status, d.kind if d.status else 0
         s = d.splice_at
         m = 4 * ((n + 2) // 3)
         buf = bytearray(s + m + 1)
@@ -393,7 +393,18 @@ class Renderer:
         encode_into(buf, s, base + d.data_ptr, n)
         timed = self._timed(out, t0)
         buf[s + m:] = timed[s:]
-        return buf.decode("utf-8"), d.status, d.kind
+        return buf.decode("utf-8"), d.status, 0
+
+    def render_out_of_band(self, job: Union[str, bytes, TooLong]) -> Tuple[str, bytes, int]:
+        """Run one job with its image bytes out of band (``DATA_OUT_OF_BAND``): the result JSON
+        (with ``timing``; an image's ``rendering`` has no ``data``), the image bytes (empty for
+        other formats and errors), and the status (0 success)."""
+        t0 = _perf()
+        job_bytes = self._job_bytes(job)
+        self._check_fonts()
+        d, out, base, _, _ = self._execute(job_bytes, 0, DATA_OUT_OF_BAND)
+        data = _string_at(base + d.data_ptr, d.data_len) if d.status == STATUS_OK and d.data_len else b""
+        return self._timed(out, t0).decode("utf-8"), data, d.status
 
     # -- native calls --------------------------------------------------------------------------
 
@@ -458,15 +469,28 @@ class Renderer:
     # -- matching: images, image operations, sweeps, font info ------------------------------
 
     def _engine_error(self, out: bytes, what: str, font_path: Optional[str] = None) -> HaforuError:
-        """The exception for an engine error result of a non-job call (image op, font info):
-        the engine's ``job `id`: `` prefix is replaced by ``what``."""
-        result: Dict[str, Any] = json.loads(out)
+        """The exception for the current engine error result of a non-job call (image op, font
+        info): the engine restates it as the error of ``what`` (no job prefix)."""
+        d, line = self.inst.result_restate(what, "", False)
+        result: Dict[str, Any] = json.loads(line if d.status == 1 else out)
         kind = str(result.get("error_kind") or "internal")
         message = str(result.get("error") or "unknown error")
-        prefix = f"job `{result.get('id')}`: "
-        if message.startswith(prefix):
-            message = message[len(prefix):]
-        return error_for_kind(kind, f"{what}: {message}", font_path=font_path)
+        err = error_for_kind(kind, f"{what}: {message}", font_path=font_path)
+        err.result = out.decode("utf-8", "replace")
+        return err
+
+    def command_error(self, command: str, subject: str, font: bool, failure: Union[HaforuError, str],
+                      kind: str = "internal") -> str:
+        """The error line of the host command ``command`` about the file ``subject`` (``font``:
+        a font file), written by the engine: the current error result restated when ``failure``
+        is the exception of an engine error; else (a trap, or a reason the host found, of
+        ``kind``) the engine's error for that reason."""
+        d, line = self.inst.result_restate(command, subject, font)
+        if d.status != 1 or not isinstance(failure, HaforuError) or failure.result is None:
+            reason = failure if isinstance(failure, str) else str(failure)
+            self.inst.result_error(None, 0, kind if isinstance(failure, str) else failure.kind, reason)
+            d, line = self.inst.result_restate(command, subject, font)
+        return line.decode("utf-8", "replace")
 
     def _trap_error(self, t: Trapped, what: str, font_path: Optional[str] = None) -> HaforuError:
         self._after_trap(t)

@@ -297,17 +297,13 @@ def font_info_text_on(r: Renderer, font: object, face_index: object, what: str =
 
 
 def compare_text_on(r: Renderer, a: object, b: object, method: object, what: str = "compare") -> bytes:
-    """The engine's ``compare`` object as its own JSON text (byte-identical on every host)."""
+    """The engine's answer to comparing ``a`` with ``b``, ``{"status":"success","compare":{...}}``,
+    as its own JSON text (byte-identical on every host)."""
     m = _method(method, what)
     sa, sb = _source(a, f"{what} (a)"), _source(b, f"{what} (b)")
     with _registered(r, (sa, sb), what) as ((ha, _, _), (hb, _, _)):
         out, _, _ = r.image_op_text({"op": "compare", "a": ha, "b": hb, "method": m, "aligned": False}, what)
-    key = b'"compare":'
-    start = out.find(key) + len(key)
-    end = out.find(b"}", start) + 1  # the compare object holds numbers only
-    if start < len(key) or end <= start:
-        raise RenderError(f"{what}: the engine's answer has no compare object", "internal")
-    return out[start:end]
+    return out
 
 
 def _points_json(coords: Sequence[object]) -> List[object]:
@@ -509,8 +505,8 @@ def resize_bilinear(image: ImageInput, multiplier: float) -> ResizeResult:
 
 
 def compare_json(a: ImageInput, b: ImageInput, method: str = "center") -> str:
-    """:func:`compare`'s numbers as the engine's own JSON object text, e.g. for a command line
-    that must print the same bytes as the other hosts."""
+    """:func:`compare` as the engine's own answer line, ``{"status":"success","compare":{...}}``,
+    e.g. for a command line that must print the same bytes as the other hosts."""
     s = default_session()
     with s._lock:
         return compare_text_on(s._r(), a, b, method).decode("utf-8")

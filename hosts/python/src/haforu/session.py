@@ -306,18 +306,13 @@ class StreamingSession:
 
         job_id = "sweep"
         points = coords_list(coords)
-        if format not in SWEEP_FORMATS:
-            raise InvalidJobError(f"job `{job_id}`: format {format!r} is not one of {', '.join(SWEEP_FORMATS)}",
-                                  "bad_job", job_id=job_id)
-        max_points = self._r().facts.max_sweep_points  # split over workers: checked here too
-        if len(points) > max_points:
-            raise InvalidJobError(f"job `{job_id}`: sweep has {len(points)} points; the limit is {max_points}",
-                                  "limit_exceeded", job_id=job_id)
         if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
             raise ValueError("workers must be an int of at least 1")
-        if not isinstance(method, str):
-            raise InvalidJobError(f"job `{job_id}`: method must be \"center\" or \"corner\", not {method!r}",
-                                  "bad_job", job_id=job_id)
+        # The points are split over workers only when the engine would accept the whole job's
+        # shape; otherwise one engine call judges it and writes the error (too many points, an
+        # unknown format or method), the same as with one worker.
+        whole = (len(points) > self._r().facts.max_sweep_points or format not in SWEEP_FORMATS
+                 or method not in ("center", "corner"))
         path = _font_path(font_path, font_bytes, job_id)
         src = target_source(target)
 
@@ -329,7 +324,7 @@ class StreamingSession:
             return sweep_on(r, build, chunk, src, method, format, width, height, path, job_id,
                             _req(path, font_bytes))
 
-        k = max(1, min(workers, len(points)))
+        k = 1 if whole else max(1, min(workers, len(points)))
         with self._lock:
             main = self._r()
             if k == 1:
@@ -470,9 +465,6 @@ def _build_job(
     font is named by its path, or (``path=None``, in-memory bytes) by no source at all: the
     handle goes as ``haforu_run``'s argument. ``extra``: more top-level keys (``sweep``,
     ``compare``)."""
-    for name, value in (("width", width), ("height", height)):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise InvalidJobError(f"job `{job_id}`: {name} must be an int", "bad_job", job_id=job_id, font_path=path)
     font: Dict[str, Any] = {"size": size}
     if path is not None:
         font["path"] = path

@@ -2,12 +2,10 @@
 //! right `error_kind`, a message naming the problem and the job id, and never a panic; and a
 //! bad job never disturbs the next one.
 
-mod common;
-use common::*;
+use crate::common::*;
+use crate::fonts::{DEJAVU as FONT, NOTO_ARABIC};
 use haforu::Engine;
 use serde_json::{json, Value};
-
-const FONT: &str = "tests/fonts/DejaVuSans-subset.ttf";
 
 fn good() -> Value {
     json!({"id": "j", "font": {"path": FONT, "size": 24}, "text": {"content": "Hi"},
@@ -488,7 +486,7 @@ fn pathological_overlap_hits_the_work_limit_not_a_hang() {
     // 4,900 stacked zero-advance marks at 4,000 px on a 10,000 × 5,000 canvas: tens of
     // billions of pixel operations if nothing stopped them.
     let mut host = Host::new();
-    let font = "tests/fonts/NotoSansArabic-subset.ttf";
+    let font = NOTO_ARABIC;
     let mut j = good();
     j["font"] = json!({"path": font, "size": 4000});
     j["text"]["content"] = json!(format!("ب{}ب", "\u{0651}".repeat(4900)));
@@ -501,4 +499,58 @@ fn pathological_overlap_hits_the_work_limit_not_a_hang() {
         .run_json(j.to_string().as_bytes(), 0, Some(h), false);
     let r: Value = serde_json::from_slice(&out.json).unwrap();
     assert_eq!(r["error_kind"], "limit_exceeded", "{}", r["error"]);
+}
+
+#[test]
+fn restate_names_the_file_instead_of_a_job() {
+    use haforu::ErrorKind;
+    let e = Engine::host_error(b"", 0, ErrorKind::FontParse, "not a font file");
+    assert_eq!(
+        String::from_utf8(e.json.clone()).unwrap(),
+        r#"{"id":"job","status":"error","error":"job `job`: not a font file","error_kind":"font_parse"}"#
+    );
+    assert_eq!(e.message, "not a font file");
+    let r = e.restate("info", "a.ttf", true).unwrap();
+    assert_eq!(
+        String::from_utf8(r.json.clone()).unwrap(),
+        r#"{"id":"info","status":"error","error":"a.ttf: not a font file","error_kind":"font_parse","font":{"path":"a.ttf"}}"#
+    );
+    assert_eq!(r.kind_code(), 4);
+    // Restating a restated error keeps the bare message; no subject leaves it bare.
+    let r = r.restate("compare", "", false).unwrap();
+    assert_eq!(
+        String::from_utf8(r.json).unwrap(),
+        r#"{"id":"compare","status":"error","error":"not a font file","error_kind":"font_parse"}"#
+    );
+    // A success is not restated.
+    let mut host = Host::new();
+    let h = host.handle(FONT);
+    let ok = host
+        .engine
+        .run_json(good().to_string().as_bytes(), 0, Some(h), false);
+    assert!(ok.is_ok() && ok.message.is_empty());
+    assert!(ok.restate("info", "a.ttf", true).is_none());
+}
+
+#[test]
+fn a_success_descriptor_names_the_out_of_band_image_format() {
+    let mut host = Host::new();
+    let h = host.handle(FONT);
+    for (format, oob, code) in [
+        ("pgm", true, 1),
+        ("png", true, 2),
+        ("raw", true, 3),
+        ("metrics", true, 0),
+        ("glyphs", true, 0),
+        ("png", false, 0),
+    ] {
+        let mut job = good();
+        job["rendering"]["format"] = json!(format);
+        let out = host
+            .engine
+            .run_json(job.to_string().as_bytes(), 0, Some(h), oob);
+        assert!(out.is_ok(), "{format}");
+        assert_eq!(out.kind_code(), code, "{format} out of band: {oob}");
+        assert_eq!(out.status.code(), 0);
+    }
 }
