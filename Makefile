@@ -115,5 +115,5 @@ serve-www: web
 	@echo "haforu preview: http://127.0.0.1:$(WWW_PORT)/  (Ctrl-C stops)"
 	python3 -m http.server --bind 127.0.0.1 --directory www $(WWW_PORT)
 
-test-cli: wasm ; $(CARGO) test --release -p haforu-cli
+test-cli: wasm ; $(CARGO) test --release -p haforu-cli -p haforu-guest
 bench-cli: wasm ; bash bench/cli_bench.sh

@@ -149,15 +149,18 @@ pub(crate) fn compose(
         }
         // Flatten the outline at this phase.
         sink.reset(phase.0 as f32 / 64.0, phase.1 as f32 / 64.0);
-        if let Some(outline) = scaler.outline(GlyphId::new(g.gid)) {
-            let need = outline.required_memory_size();
-            if draw_memory.len() < need {
-                draw_memory.resize(need, 0);
-            }
-            outline
-                .draw(DrawMemory::Buffer(&mut draw_memory[..]), &mut *sink)
-                .map_err(|e| Error::font_parse(format!("glyph {}: {e}", g.gid)))?;
+        // A glyph the text needs whose outline cannot be found is a broken font, never a
+        // blank glyph (an empty glyph, such as a space, has an outline with no contours).
+        let outline = scaler.outline(GlyphId::new(g.gid)).ok_or_else(|| {
+            Error::font_parse(format!("glyph {}: its outline cannot be read", g.gid))
+        })?;
+        let need = outline.required_memory_size();
+        if draw_memory.len() < need {
+            draw_memory.resize(need, 0);
         }
+        outline
+            .draw(DrawMemory::Buffer(&mut draw_memory[..]), &mut *sink)
+            .map_err(|e| Error::font_parse(format!("glyph {}: {e}", g.gid)))?;
         sink.finish(g.gid)?;
         let Some((l, t, r, b)) = sink.bounds() else {
             cache.insert(key, Arc::new(Coverage::empty()));

@@ -341,7 +341,11 @@ pub(crate) fn write_needs_font(kind: FontKeyKind, key: &str, out: &mut Output) {
 
 /// The SPEC §2 error result JSON: the message gets the ``job `id`: `` prefix here, once.
 pub(crate) fn error_json(id: &str, font_path: Option<&str>, e: &Error) -> Vec<u8> {
-    let message = message_of(id, &e.message);
+    error_line(id, &message_of(id, &e.message), e.kind, font_path)
+}
+
+/// An error line: `{"id","status":"error","error","error_kind","font"?}`.
+fn error_line(id: &str, message: &str, kind: ErrorKind, font_path: Option<&str>) -> Vec<u8> {
     let json = ResultJson {
         id,
         status: "error",
@@ -350,8 +354,8 @@ pub(crate) fn error_json(id: &str, font_path: Option<&str>, e: &Error) -> Vec<u8
         glyphs: None,
         compare: None,
         points: None,
-        error: Some(&message),
-        error_kind: Some(e.kind.as_str()),
+        error: Some(message),
+        error_kind: Some(kind.as_str()),
         font: font_path.map(|p| FontJson {
             path: Some(p),
             variations: None,
@@ -381,23 +385,8 @@ fn command_error_json(command: &str, subject: &str, font: bool, e: &Error) -> Ve
     } else {
         format!("{subject}: {}", e.message)
     };
-    let json = ResultJson {
-        id: command,
-        status: "error",
-        rendering: None,
-        metrics: None,
-        glyphs: None,
-        compare: None,
-        points: None,
-        error: Some(&message),
-        error_kind: Some(e.kind.as_str()),
-        font: (font && !subject.is_empty()).then_some(FontJson {
-            path: Some(subject),
-            variations: None,
-        }),
-        warnings: &[],
-    };
-    serde_json::to_vec(&json).expect("result JSON serialises")
+    let font_path = (font && !subject.is_empty()).then_some(subject);
+    error_line(command, &message, e.kind, font_path)
 }
 
 /// The error result of something that is not a job with a font (an envelope, an image or

@@ -98,6 +98,29 @@ impl Runner {
         h
     }
 
+    /// Registers font bytes (any bytes: the engine opens them lazily); the handle.
+    pub fn register(&mut self, bytes: &[u8]) -> u32 {
+        match &mut self.core {
+            Core::Native(e) => e.register_font(bytes.to_vec()).unwrap(),
+            Core::Wasm(g) => g
+                .font_register(bytes)
+                .unwrap_or_else(|f| panic!("{}", f.reason)),
+        }
+    }
+
+    /// Forgets a registered font.
+    pub fn drop_font(&mut self, handle: u32) {
+        match &mut self.core {
+            Core::Native(e) => {
+                e.drop_font(handle);
+            }
+            Core::Wasm(g) => {
+                g.font_drop(handle)
+                    .unwrap_or_else(|f| panic!("{}", f.reason));
+            }
+        }
+    }
+
     /// `haforu_run(job, line_no, handle, flags)` (handle 0: none).
     pub fn run_text(&mut self, job: &[u8], line_no: u32, handle: u32, flags: u32) -> Answer {
         match &mut self.core {

@@ -554,3 +554,30 @@ fn a_success_descriptor_names_the_out_of_band_image_format() {
         assert_eq!(out.status.code(), 0);
     }
 }
+
+#[test]
+fn an_unreadable_outline_is_font_parse_naming_the_glyph() {
+    let mut host = Host::new();
+    let h = host.handle("tests/fonts/broken/badloca.ttf");
+    let run = |host: &mut Host, text: &str| -> Value {
+        let job = json!({"id": "b", "font": {"size": 32}, "text": {"content": text},
+                         "rendering": {"format": "metrics", "width": 100, "height": 50}});
+        let out = host
+            .engine
+            .run_json(job.to_string().as_bytes(), 0, Some(h), false);
+        serde_json::from_slice(&out.json).unwrap()
+    };
+    let r = run(&mut host, "AH");
+    assert_eq!(r["error_kind"], "font_parse", "{r}");
+    assert!(
+        r["error"]
+            .as_str()
+            .unwrap()
+            .contains("glyph 41: its outline cannot be read"),
+        "{r}"
+    );
+    // The other glyphs are intact and render.
+    let r = run(&mut host, "A");
+    assert_eq!(r["status"], "success", "{r}");
+    assert!(r["metrics"]["density"].as_f64().unwrap() > 0.0);
+}

@@ -36,3 +36,4 @@ mod matching;
 mod parity;
 mod raster;
 mod shaping;
+mod truncation;

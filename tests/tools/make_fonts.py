@@ -14,6 +14,7 @@ recorded in tests/fonts/README.md). The output is deterministic for a given
 fontTools version and source files.
 """
 import argparse
+import io
 import os
 import random
 import shlex
@@ -165,6 +166,23 @@ def make_broken():
     for pos in sorted(rng.sample(spans, 64)):
         b[pos] ^= 0xFF
     open(os.path.join(d, "bitflip.ttf"), "wb").write(bytes(b))
+    make_bad_loca(d, src)
+
+
+def make_bad_loca(d, src):
+    """badloca.ttf: the DejaVu subset with the loca entry that ends glyph "H" pointing past the
+    end of glyf (long loca offsets); every table is intact, but that one outline cannot be read
+    (FreeType: FT_Load_Glyph fails)."""
+    b = bytearray(src)
+    off, _ = table_range(b, b"loca")
+    _, glyf_len = table_range(b, b"glyf")
+    tt = TTFont(io.BytesIO(src))
+    gid = tt.getGlyphOrder().index(tt.getBestCmap()[ord("H")])
+    if tt["head"].indexToLocFormat == 1:
+        b[off + 4 * (gid + 1): off + 4 * (gid + 2)] = struct.pack(">I", glyf_len + 4096)
+    else:
+        b[off + 2 * (gid + 1): off + 2 * (gid + 2)] = struct.pack(">H", min(0xFFFF, glyf_len // 2 + 2048))
+    open(os.path.join(d, "badloca.ttf"), "wb").write(bytes(b))
 
 
 def main():

@@ -175,3 +175,48 @@ fn a_changed_font_file_is_read_again() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// The truncated fonts of tests/golden/truncation/cases.json (FreeType's verdicts) as
+/// `font.data` jobs through `haforu batch`: `font_parse` where FreeType fails or a required table
+/// is cut short, FreeType's ink where it renders (the rule of tests/reference/truncation.rs).
+#[test]
+fn cut_fonts_follow_freetype_in_batch() {
+    use base64::Engine as _;
+    let cases: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/golden/truncation/cases.json")).unwrap(),
+    )
+    .unwrap();
+    let mut input = String::new();
+    for (i, c) in cases.iter().enumerate() {
+        let whole = std::fs::read(root().join(c["font"].as_str().unwrap())).unwrap();
+        let cut = &whole[..c["cut"].as_u64().unwrap() as usize];
+        let size = c["size"].as_f64().unwrap();
+        let text = c["text"].as_str().unwrap();
+        let (w, h) = (40 * text.chars().count() as u64, (3.0 * size) as u64);
+        let j = serde_json::json!({
+            "id": format!("cut{i}"),
+            "font": {"data": base64::engine::general_purpose::STANDARD.encode(cut), "size": size},
+            "text": {"content": text},
+            "rendering": {"format": "metrics", "width": w, "height": h},
+        });
+        input.push_str(&format!("{j}\n"));
+    }
+    let out = run(&["batch", "--ordered"], input.as_bytes());
+    assert_eq!(out.status.code(), Some(0));
+    let results = lines(&out);
+    assert_eq!(results.len(), cases.len());
+    for (c, r) in cases.iter().zip(&results) {
+        let text = c["text"].as_str().unwrap();
+        let (w, h) = (
+            40.0 * text.chars().count() as f64,
+            (3.0 * c["size"].as_f64().unwrap()).floor(),
+        );
+        if c["freetype"] == "fails" || c.get("required_cut").is_some() {
+            assert_eq!(r["error_kind"], "font_parse", "{c}: {r}");
+        } else {
+            let ink = r["metrics"]["density"].as_f64().unwrap_or(-1.0) * w * h;
+            let want = c["ink"].as_f64().unwrap();
+            assert!((ink - want).abs() <= 0.015 * want, "{c}: ink {ink}: {r}");
+        }
+    }
+}

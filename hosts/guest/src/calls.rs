@@ -86,6 +86,22 @@ impl Guest {
         self.descriptor(d)
     }
 
+    /// `d` when it is a success; else the error restated for `command` about `subject`
+    /// ([`Guest::result_restate`]).
+    pub fn restated_unless_ok(
+        &mut self,
+        d: Descriptor,
+        command: &str,
+        subject: &str,
+        font: bool,
+    ) -> Result<Descriptor, Fault> {
+        if d.is_ok() {
+            Ok(d)
+        } else {
+            self.result_restate(command, subject, font)
+        }
+    }
+
     /// `haforu_font_register`: hands the bytes over; returns the handle.
     pub fn font_register(&mut self, font: &[u8]) -> Result<u32, Fault> {
         let (p, n) = self.hand_over(font, "the font")?;

@@ -54,6 +54,10 @@ impl GuestModule {
         let mut config = Config::new();
         config.epoch_interruption(deadlines);
         config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        // `perf record` needs to know the JIT code's symbols (examples/wasm_profile.rs).
+        if std::env::var_os("HAFORU_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config).map_err(|e| format!("wasmtime engine: {e}"))?;
         let t0 = Instant::now();
         let sha256: String = Sha256::digest(wasm)

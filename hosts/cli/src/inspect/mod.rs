@@ -114,11 +114,7 @@ pub fn info(rt: Arc<Runtime>, a: InfoArgs) -> i32 {
     let answer = w.call(|g: &mut Guest| {
         let h = g.font_register(&font.bytes)?;
         let d = g.font_info(h, face)?;
-        if d.is_ok() {
-            Ok(d)
-        } else {
-            g.result_restate("info", &shown, true)
-        }
+        g.restated_unless_ok(d, "info", &shown, true)
     });
     let json = match answer {
         Ok((json, _, true)) => json,
@@ -147,11 +143,7 @@ fn register(w: &mut Worker, path: &Path) -> Result<u32, i32> {
     })?;
     let answer = w.call(|g| {
         let d = g.image_register(&bytes, 0, 0)?;
-        if d.is_ok() {
-            Ok(d)
-        } else {
-            g.result_restate("compare", &shown, false)
-        }
+        g.restated_unless_ok(d, "compare", &shown, false)
     });
     let json = match answer {
         Ok((json, _, true)) => json,
@@ -185,11 +177,7 @@ pub fn compare(rt: Arc<Runtime>, a: CompareArgs) -> i32 {
     .to_string();
     let answer = w.call(|g| {
         let d = g.image_op(request.as_bytes())?;
-        if d.is_ok() {
-            Ok(d)
-        } else {
-            g.result_restate("compare", "", false)
-        }
+        g.restated_unless_ok(d, "compare", "", false)
     });
     // The answer is copied out already; the images are not needed any more.
     if let Ok(g) = w.guest(None) {
