@@ -1,12 +1,14 @@
 //! Anti-aliased coverage rasterisation of glyph outlines.
 //!
 //! Outlines are flattened into line segments (`OutlineSink`, a skrifa `PathSink`) and drawn
-//! with the exact-area accumulation method: each line adds its signed area to the cells it
-//! crosses, and a running sum along each row gives the coverage (non-zero winding, clamped).
-//! Only the glyph's own box (or its part inside the canvas) is touched, in bands of
-//! [`RASTER_BAND_ROWS`](crate::limits::RASTER_BAND_ROWS) rows, so cost and scratch memory follow
-//! the glyph, never the canvas. Only `+ − × ÷`, `floor`/`ceil`/`sqrt` are used, which are exact
-//! in IEEE arithmetic, so native and wasm builds give identical bytes.
+//! with the exact-area method, sparsely: each line adds its signed area to the cells (pixels)
+//! it crosses, the cells are bucketed by row and sorted by column, and a sweep along each row
+//! adds them up and fills the spans between them with the running coverage (non-zero winding,
+//! clamped). Cost and scratch memory follow the edges and the filled spans, not the glyph box
+//! or the canvas, and a glyph has at most
+//! [`MAX_CELLS_PER_GLYPH`](crate::limits::MAX_CELLS_PER_GLYPH) cells. Only `+ − × ÷`,
+//! `floor`/`ceil`/`sqrt` are used, which are exact in IEEE arithmetic, so native and wasm
+//! builds give identical bytes.
 
 use crate::error::Error;
 use crate::limits;
@@ -239,15 +241,56 @@ impl skrifa::PathSink for OutlineSink {
     }
 }
 
-/// Reusable scratch memory for [`rasterize`].
+/// One cell contribution: the signed area a line adds to column `x` of row `row` of the region.
+#[derive(Debug, Clone, Copy)]
+struct Cell {
+    x: u32,
+    row: u32,
+    v: f32,
+}
+
+/// Reusable scratch memory for [`rasterize`]: it grows to the largest glyph seen (at most
+/// [`MAX_CELLS_PER_GLYPH`](limits::MAX_CELLS_PER_GLYPH) cells) and is reused for every glyph.
 #[derive(Default)]
 pub(crate) struct Scratch {
-    acc: Vec<f32>,
+    /// Cell contributions in the order the lines produce them.
+    cells: Vec<Cell>,
+    /// The cells bucketed by row (a counting sort, so stable): `x << 32 | index into cells`,
+    /// then sorted by that key within each row, which orders a row by column and keeps the
+    /// lines' order among the contributions to one cell.
+    keys: Vec<u64>,
+    /// `row_start[r]..row_start[r + 1]` is row `r`'s part of `keys`.
+    row_start: Vec<u32>,
+    /// Per row, the columns `[first, end)` of its non-zero pixels (`first == end`: none).
+    extent: Vec<(u32, u32)>,
+}
+
+impl Scratch {
+    /// Scratch beyond this many cells (a hostile or gigantic glyph) is given back after use.
+    const KEEP_CELLS: usize = 1 << 20;
+
+    fn trim(&mut self) {
+        if self.cells.capacity() > Self::KEEP_CELLS {
+            self.cells = Vec::new();
+            self.keys = Vec::new();
+        }
+    }
 }
 
 /// Rasterise `lines` over the region `(left, top, width, height)` of the glyph's raster space.
 /// Lines outside the region are clipped exactly: what lies left of it still counts towards the
 /// winding of the pixels inside.
+///
+/// Sparse: every line adds its signed area to the cells (pixels) it crosses, as contributions
+/// collected in one list; the list is bucketed by row and sorted by column within each row; a
+/// sweep along each row then adds them up and fills the runs between cells with the running
+/// coverage. Cost follows the edges plus the filled spans, never the box area. The
+/// arithmetic per cell is the dense accumulation's, in the same order, so the bytes are those
+/// of a running sum over every pixel.
+///
+/// The result is trimmed to the tight box of its non-zero pixels (width 0 when none): its
+/// `left`/`top` are then inside the region asked for, and all its border rows and columns
+/// hold ink. `gid` only names the glyph in errors.
 pub(crate) fn rasterize(
     lines: &[Line],
     left: i32,
@@ -255,73 +298,176 @@ pub(crate) fn rasterize(
     width: u32,
     height: u32,
     scratch: &mut Scratch,
-) -> Coverage {
-    let (w, h) = (width as usize, height as usize);
-    let mut data = vec![0u8; w * h];
-    if w == 0 || h == 0 {
-        return Coverage {
-            left,
-            top,
-            width,
-            height,
-            data,
-        };
-    }
-    let stride = w + 2;
-    let (ox, oy) = (left as f32, top as f32);
-    let wf = w as f32;
-    let band_rows = limits::RASTER_BAND_ROWS;
-    let mut band_top = 0usize;
-    while band_top < h {
-        let rows = band_rows.min(h - band_top);
-        let acc = &mut scratch.acc;
-        acc.clear();
-        acc.resize(stride * rows, 0.0);
-        let (bt, bb) = (band_top as f32, (band_top + rows) as f32);
-        for l in lines {
-            let (x0, y0, x1, y1) = (l.x0 - ox, l.y0 - oy, l.x1 - ox, l.y1 - oy);
-            if (y0 <= bt && y1 <= bt) || (y0 >= bb && y1 >= bb) || y0 == y1 {
-                continue;
-            }
-            clip_x_and_draw(acc, stride, band_top, rows, wf, x0, y0, x1, y1);
-        }
-        // Accumulate each row into coverage. Runs of cells no edge touched leave the running
-        // sum unchanged (adding ±0.0 never changes a coverage value), so an all-zero chunk of
-        // 8 cells is one fill with the current value: inside and outside the outline alike,
-        // the cost follows the edges, not the box area. Output is bit-identical.
-        for r in 0..rows {
-            let row = &acc[r * stride..r * stride + w];
-            let out = &mut data[(band_top + r) * w..(band_top + r + 1) * w];
-            let mut sum = 0.0f32;
-            let mut cells = row.chunks_exact(8);
-            let mut outs = out.chunks_exact_mut(8);
-            for (o, a) in (&mut outs).zip(&mut cells) {
-                let bits = a.iter().fold(0u32, |m, v| m | (v.to_bits() & 0x7fff_ffff));
-                if bits == 0 {
-                    let v = coverage_byte(sum);
-                    if v != 0 {
-                        o.fill(v);
-                    }
-                    continue;
-                }
-                for (o, a) in o.iter_mut().zip(a) {
-                    sum += *a;
-                    *o = coverage_byte(sum);
-                }
-            }
-            for (o, a) in outs.into_remainder().iter_mut().zip(cells.remainder()) {
-                sum += *a;
-                *o = coverage_byte(sum);
-            }
-        }
-        band_top += rows;
-    }
-    Coverage {
+    gid: u32,
+) -> Result<Coverage, Error> {
+    let c = rasterize_in(lines, left, top, width, height, scratch, gid);
+    scratch.trim();
+    c
+}
+
+fn rasterize_in(
+    lines: &[Line],
+    left: i32,
+    top: i32,
+    width: u32,
+    height: u32,
+    scratch: &mut Scratch,
+    gid: u32,
+) -> Result<Coverage, Error> {
+    let empty = Coverage {
         left,
         top,
+        width: 0,
+        height: 0,
+        data: Vec::new(),
+    };
+    if width == 0 || height == 0 {
+        return Ok(empty);
+    }
+    let Scratch {
+        cells,
+        keys,
+        row_start,
+        extent,
+    } = scratch;
+    cells.clear();
+    // 1. Cells. Each line is clipped to the rows of the region and split at its left and
+    // right edges; what lies left counts on column 0, what lies right is dropped.
+    let (ox, oy) = (left as f32, top as f32);
+    let (wf, hf) = (width as f32, height as f32);
+    let mut sink = CellSink {
+        cells,
         width,
-        height,
+        full: false,
+    };
+    for l in lines {
+        let (x0, y0, x1, y1) = (l.x0 - ox, l.y0 - oy, l.x1 - ox, l.y1 - oy);
+        if (y0 <= 0.0 && y1 <= 0.0) || (y0 >= hf && y1 >= hf) || y0 == y1 {
+            continue;
+        }
+        clip_x_and_draw(&mut sink, hf, wf, x0, y0, x1, y1);
+        if sink.full {
+            return Err(Error::over_limit(
+                format!("glyph {gid}"),
+                format!("more than {} raster cells", limits::MAX_CELLS_PER_GLYPH),
+                format!("{} (MAX_CELLS_PER_GLYPH)", limits::MAX_CELLS_PER_GLYPH),
+                "",
+            ));
+        }
+    }
+    let cells = &*sink.cells;
+    if cells.is_empty() {
+        return Ok(empty);
+    }
+    // 2. Bucket by row (counting sort), then order each row by column.
+    let h = height as usize;
+    row_start.clear();
+    row_start.resize(h + 1, 0);
+    for c in cells {
+        row_start[c.row as usize + 1] += 1;
+    }
+    for r in 0..h {
+        row_start[r + 1] += row_start[r];
+    }
+    keys.clear();
+    keys.resize(cells.len(), 0);
+    {
+        // `extent` doubles as the per-row write cursor here.
+        extent.clear();
+        extent.extend(row_start[..h].iter().map(|&s| (s, 0)));
+        for (i, c) in cells.iter().enumerate() {
+            let slot = &mut extent[c.row as usize].0;
+            keys[*slot as usize] = (c.x as u64) << 32 | i as u64;
+            *slot += 1;
+        }
+    }
+    // 3. Per row, the extent of its non-zero pixels; their union is the tight box.
+    let (mut t0, mut t1, mut l0, mut l1) = (u32::MAX, 0u32, u32::MAX, 0u32);
+    for r in 0..h {
+        let row = &mut keys[row_start[r] as usize..row_start[r + 1] as usize];
+        row.sort_unstable();
+        let (mut first, mut end) = (u32::MAX, 0u32);
+        sweep_row(row, cells, width, |a, b, _| {
+            if first == u32::MAX {
+                first = a;
+            }
+            end = b;
+        });
+        if first == u32::MAX {
+            extent[r] = (0, 0);
+            continue;
+        }
+        extent[r] = (first, end);
+        t0 = t0.min(r as u32);
+        t1 = r as u32 + 1;
+        l0 = l0.min(first);
+        l1 = l1.max(end);
+    }
+    if t0 == u32::MAX {
+        return Ok(empty);
+    }
+    // 4. Write the tight box: only the non-zero runs are touched.
+    let (tw, th) = ((l1 - l0) as usize, (t1 - t0) as usize);
+    let mut data = vec![0u8; tw * th];
+    for r in t0..t1 {
+        let (first, end) = extent[r as usize];
+        if first == end {
+            continue;
+        }
+        let row = &keys[row_start[r as usize] as usize..row_start[r as usize + 1] as usize];
+        let out = &mut data[(r - t0) as usize * tw..(r - t0 + 1) as usize * tw];
+        sweep_row(row, cells, width, |a, b, v| {
+            let (a, b) = ((a - l0) as usize, (b - l0) as usize);
+            if b == a + 1 {
+                out[a] = v;
+            } else {
+                out[a..b].fill(v);
+            }
+        });
+    }
+    Ok(Coverage {
+        left: left + l0 as i32,
+        top: top + t0 as i32,
+        width: tw as u32,
+        height: th as u32,
         data,
+    })
+}
+
+/// Walk one row's cells (keys sorted by column) with the running sum of their areas, calling
+/// `emit(a, b, v)` for every run `[a, b)` of pixels whose coverage `v` is not 0, left to right.
+/// Pixels between cells keep the running sum; the cells of one column are added up in the
+/// order the lines made them, then added to the running sum, as a dense accumulator would.
+#[inline(always)]
+fn sweep_row(row: &[u64], cells: &[Cell], width: u32, mut emit: impl FnMut(u32, u32, u8)) {
+    let mut sum = 0.0f32;
+    let mut next = 0u32;
+    let mut i = 0;
+    while i < row.len() {
+        let x = (row[i] >> 32) as u32;
+        let mut c = 0.0f32;
+        while i < row.len() && (row[i] >> 32) as u32 == x {
+            c += cells[row[i] as u32 as usize].v;
+            i += 1;
+        }
+        if x > next {
+            let v = coverage_byte(sum);
+            if v != 0 {
+                emit(next, x, v);
+            }
+        }
+        sum += c;
+        let v = coverage_byte(sum);
+        if v != 0 {
+            emit(x, x + 1, v);
+        }
+        next = x + 1;
+    }
+    if next < width {
+        let v = coverage_byte(sum);
+        if v != 0 {
+            emit(next, width, v);
+        }
     }
 }
 
@@ -334,20 +480,42 @@ fn coverage_byte(sum: f32) -> u8 {
     (v * 255.0 + 0.5) as u8
 }
 
+/// Where lines put their cells, under the glyph's cell budget.
+struct CellSink<'a> {
+    cells: &'a mut Vec<Cell>,
+    width: u32,
+    /// The budget ran out: the glyph fails.
+    full: bool,
+}
+
+impl CellSink<'_> {
+    /// Room for `n` more cells, or the budget is spent.
+    #[inline(always)]
+    fn room(&mut self, n: usize) -> bool {
+        if self.cells.len() + n > limits::MAX_CELLS_PER_GLYPH {
+            self.full = true;
+        }
+        !self.full
+    }
+
+    /// Add `v` to column `x` of `row`: zero areas and columns right of the region are dropped
+    /// (neither changes a pixel inside).
+    #[inline(always)]
+    fn add(&mut self, row: u32, x: usize, v: f32) {
+        if v != 0.0 && x < self.width as usize {
+            self.cells.push(Cell {
+                x: x as u32,
+                row,
+                v,
+            });
+        }
+    }
+}
+
 /// Split a line at x = 0 and x = w so that every piece lies inside [0, w] (pieces outside are
 /// moved onto the border, which keeps their winding contribution for the pixels inside).
 #[allow(clippy::too_many_arguments)]
-fn clip_x_and_draw(
-    acc: &mut [f32],
-    stride: usize,
-    band_top: usize,
-    rows: usize,
-    w: f32,
-    x0: f32,
-    y0: f32,
-    x1: f32,
-    y1: f32,
-) {
+fn clip_x_and_draw(sink: &mut CellSink, h: f32, w: f32, x0: f32, y0: f32, x1: f32, y1: f32) {
     let mut pts = [(x0, y0), (0.0, 0.0), (0.0, 0.0), (x1, y1)];
     let mut n = 1;
     // Crossing points with the two borders, in order along the line.
@@ -379,23 +547,16 @@ fn clip_x_and_draw(
                 x
             }
         };
-        draw_line(acc, stride, band_top, rows, clamp(ax), ay, clamp(bx), by);
+        draw_line(sink, h, w, clamp(ax), ay, clamp(bx), by);
+        if sink.full {
+            return;
+        }
     }
 }
 
-/// Add the signed area of one line (inside [0, w] horizontally) to the band's accumulation
-/// buffer.
-#[allow(clippy::too_many_arguments)]
-fn draw_line(
-    acc: &mut [f32],
-    stride: usize,
-    band_top: usize,
-    rows: usize,
-    x0: f32,
-    y0: f32,
-    x1: f32,
-    y1: f32,
-) {
+/// Add the signed area of one line (inside [0, w] horizontally) to the cells it crosses in
+/// rows `0..h`.
+fn draw_line(sink: &mut CellSink, h: f32, w: f32, x0: f32, y0: f32, x1: f32, y1: f32) {
     if y0 == y1 {
         return;
     }
@@ -404,17 +565,23 @@ fn draw_line(
     } else {
         (-1.0f32, x1, y1, x0, y0)
     };
-    let bt = band_top as f32;
-    let bb = (band_top + rows) as f32;
-    let ya = if y0 > bt { y0 } else { bt };
-    let yb = if y1 < bb { y1 } else { bb };
+    let ya = if y0 > 0.0 { y0 } else { 0.0 };
+    let yb = if y1 < h { y1 } else { h };
     if ya >= yb {
         return;
     }
     let dxdy = (x1 - x0) / (y1 - y0);
     let r0 = ya.floor() as usize;
     let r1 = yb.ceil() as usize;
-    let xmax = (stride - 2) as f32;
+    let clampx = |x: f32| {
+        if x < 0.0 {
+            0.0
+        } else if x > w {
+            w
+        } else {
+            x
+        }
+    };
     for y in r0..r1 {
         let yf = y as f32;
         let ytop = if yf > ya { yf } else { ya };
@@ -423,48 +590,44 @@ fn draw_line(
         if dy <= 0.0 {
             continue;
         }
-        let clampx = |x: f32| {
-            if x < 0.0 {
-                0.0
-            } else if x > xmax {
-                xmax
-            } else {
-                x
-            }
-        };
         let xa = clampx(x0 + (ytop - y0) * dxdy);
         let xb = clampx(x0 + (ybot - y0) * dxdy);
         let d = dy * dir;
-        let row = &mut acc[(y - band_top) * stride..(y - band_top + 1) * stride];
+        let row = y as u32;
         let (xl, xr) = if xa < xb { (xa, xb) } else { (xb, xa) };
         let xl_floor = xl.floor();
         let xl_i = xl_floor as usize;
         let xr_ceil = xr.ceil();
         let xr_i = xr_ceil as usize;
+        // A NaN from absurd (finite) coordinates casts to 0: bounded, if meaningless.
+        if !sink.room(xr_i.saturating_sub(xl_i) + 2) {
+            return;
+        }
         if xr_i <= xl_i + 1 {
             // The line stays within one column: split its area between this pixel and the next.
             let xm = 0.5 * (xa + xb) - xl_floor;
-            row[xl_i] += d - d * xm;
-            row[xl_i + 1] += d * xm;
+            sink.add(row, xl_i, d - d * xm);
+            sink.add(row, xl_i + 1, d * xm);
         } else {
             let s = 1.0 / (xr - xl);
             let xl_f = xl - xl_floor;
             let a0 = 0.5 * s * (1.0 - xl_f) * (1.0 - xl_f);
             let xr_f = xr - xr_ceil + 1.0;
             let am = 0.5 * s * xr_f * xr_f;
-            row[xl_i] += d * a0;
+            sink.add(row, xl_i, d * a0);
             if xr_i == xl_i + 2 {
-                row[xl_i + 1] += d * (1.0 - a0 - am);
+                sink.add(row, xl_i + 1, d * (1.0 - a0 - am));
             } else {
                 let a1 = s * (1.5 - xl_f);
-                row[xl_i + 1] += d * (a1 - a0);
-                for cell in &mut row[xl_i + 2..xr_i - 1] {
-                    *cell += d * s;
+                sink.add(row, xl_i + 1, d * (a1 - a0));
+                let ds = d * s;
+                for x in xl_i + 2..xr_i - 1 {
+                    sink.add(row, x, ds);
                 }
                 let a2 = a1 + (xr_i - xl_i - 3) as f32 * s;
-                row[xr_i - 1] += d * (1.0 - a2 - am);
+                sink.add(row, xr_i - 1, d * (1.0 - a2 - am));
             }
-            row[xr_i] += d * am;
+            sink.add(row, xr_i, d * am);
         }
     }
 }
@@ -492,7 +655,9 @@ mod tests {
             (r - l) as u32,
             (b - t) as u32,
             &mut Scratch::default(),
+            0,
         )
+        .unwrap()
     }
 
     #[test]
@@ -541,7 +706,7 @@ mod tests {
         let mut s = OutlineSink::new(0.0, 0.0);
         square(&mut s, 0.0, 0.0, 10.0, 4.0);
         s.finish(0).unwrap();
-        let c = rasterize(&s.lines, 3, -4, 3, 4, &mut Scratch::default());
+        let c = rasterize(&s.lines, 3, -4, 3, 4, &mut Scratch::default(), 0).unwrap();
         assert!(c.data.iter().all(|&v| v == 255), "{:?}", c.data);
     }
 

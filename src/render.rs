@@ -180,8 +180,12 @@ pub(crate) fn compose(
                 full.width,
                 full.height,
                 acc,
-            ));
+                g.gid,
+            )?);
             cache.insert(key, c.clone());
+            if c.width == 0 {
+                continue;
+            }
             placed.push(Placed {
                 x: ix,
                 y: iy,
@@ -199,7 +203,11 @@ pub(crate) fn compose(
             let (w, h) = ((x1 - x0) as u32, (y1 - y0) as u32);
             work += w as u64 * h as u64;
             check_work(work)?;
-            let c = raster::rasterize(&sink.lines, (x0 - ix) as i32, (y0 - iy) as i32, w, h, acc);
+            let (cl, ct) = ((x0 - ix) as i32, (y0 - iy) as i32);
+            let c = raster::rasterize(&sink.lines, cl, ct, w, h, acc, g.gid)?;
+            if c.width == 0 {
+                continue;
+            }
             placed.push(Placed {
                 x: ix,
                 y: iy,
@@ -207,7 +215,9 @@ pub(crate) fn compose(
             });
         }
     }
-    // The union of the placed boxes (all inside the canvas).
+    // The union of the placed boxes (all inside the canvas). Each is the tight box of its
+    // glyph's non-zero coverage, and compositing keeps every inked pixel inked, so the union
+    // is the tight box of the ink: `tight_bbox` needs no rescan.
     let mut bx0 = i64::MAX;
     let mut by0 = i64::MAX;
     let mut bx1 = i64::MIN;
@@ -234,6 +244,21 @@ pub(crate) fn compose(
     let mut ink = std::mem::take(ink_buffer);
     ink.clear();
     reserve(&mut ink, bw * bh, "the ink box")?;
+    if let [p] = &placed[..] {
+        // One glyph: its coverage is the ink box.
+        work += (bw * bh) as u64;
+        check_work(work)?;
+        ink.extend_from_slice(&p.coverage.data);
+        return Ok(InkBox {
+            canvas_width: width,
+            canvas_height: height,
+            x: bx0 as u32,
+            y: by0 as u32,
+            w: bw as u32,
+            h: bh as u32,
+            ink,
+        });
+    }
     ink.resize(bw * bh, 0);
     for p in &placed {
         let c = &p.coverage;
@@ -374,9 +399,17 @@ impl InkBox {
         }
     }
 
-    /// The tight box of inked pixels, `[x, y, w, h]`.
+    /// The tight box of inked pixels, `[x, y, w, h]`. A box whose four borders each hold ink
+    /// (every box [`compose`] makes) is its own tight box: only its borders are read.
     pub fn tight_bbox(&self) -> [u32; 4] {
         let (w, h) = (self.w as usize, self.h as usize);
+        if w > 0 && h > 0 && self.ink.len() == w * h {
+            let row = |r: usize| self.ink[r * w..(r + 1) * w].iter().any(|&v| v > 0);
+            let col = |c: usize| self.ink[c..].iter().step_by(w).any(|&v| v > 0);
+            if row(0) && row(h - 1) && col(0) && col(w - 1) {
+                return [self.x, self.y, self.w, self.h];
+            }
+        }
         let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0usize, 0usize);
         for r in 0..h {
             let row = &self.ink[r * w..(r + 1) * w];
