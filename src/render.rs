@@ -536,6 +536,43 @@ mod tests {
     }
 
     #[test]
+    fn tight_bbox_with_and_without_inked_borders() {
+        // Borders all inked: the box itself (the fast path).
+        let b = boxed(9, 9, 2, 3, 3, 3, vec![0, 7, 0, 7, 0, 0, 0, 0, 7]);
+        assert_eq!(b.tight_bbox(), [2, 3, 3, 3]);
+        // Paper on the border (boxes built by hosts): the rescan finds the ink.
+        let b = boxed(9, 9, 2, 3, 3, 3, vec![0, 0, 0, 0, 7, 0, 0, 7, 0]);
+        assert_eq!(b.tight_bbox(), [3, 4, 1, 2]);
+        let b = boxed(9, 9, 2, 3, 3, 3, vec![0; 9]);
+        assert_eq!(b.tight_bbox(), [0, 0, 0, 0]);
+        // Random boxes: the answer equals a plain scan.
+        let mut seed = 11u32;
+        for _ in 0..300 {
+            let mut r = || {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                seed >> 16
+            };
+            let (w, h) = (1 + r() % 6, 1 + r() % 6);
+            let ink: Vec<u8> = (0..w * h).map(|_| (r() % 5 == 0) as u8 * 200).collect();
+            let b = boxed(20, 20, 4, 5, w, h, ink.clone());
+            let inked: Vec<(u32, u32)> = (0..w * h)
+                .filter(|&i| ink[i as usize] > 0)
+                .map(|i| (i % w, i / w))
+                .collect();
+            let want = if inked.is_empty() {
+                [0, 0, 0, 0]
+            } else {
+                let x0 = inked.iter().map(|p| p.0).min().unwrap();
+                let x1 = inked.iter().map(|p| p.0).max().unwrap() + 1;
+                let y0 = inked.iter().map(|p| p.1).min().unwrap();
+                let y1 = inked.iter().map(|p| p.1).max().unwrap() + 1;
+                [4 + x0, 5 + y0, x1 - x0, y1 - y0]
+            };
+            assert_eq!(b.tight_bbox(), want);
+        }
+    }
+
+    #[test]
     fn beam_wraps_rows_when_box_spans_width() {
         // 2×2 canvas fully inked except the first pixel: run of 3 across the row break.
         let m = boxed(2, 2, 0, 0, 2, 2, vec![0, 9, 9, 9]).metrics();
