@@ -45,9 +45,12 @@ pub const MAX_SEGMENTS_PER_CURVE: u32 = 256;
 /// FreeType uses a comparable bound; at 1/20 px the difference is invisible in 8-bit coverage.
 pub const FLATTEN_TOLERANCE_PX: f32 = 0.05;
 
-/// Rows rasterised at a time. The float accumulation buffer is `(width + 2) × RASTER_BAND_ROWS`,
-/// so a glyph the size of the largest canvas never needs more than ~10 MB of scratch.
-pub const RASTER_BAND_ROWS: usize = 64;
+/// Most raster cells one glyph may produce: a cell is one pixel a line crosses in one row (a
+/// steep edge makes about two per row, a shallow one one per column). A 10,000 px glyph with
+/// long, busy outlines needs well under a million; a hostile outline (millions of tiny or
+/// zig-zagging edges) fails with `limit_exceeded` here instead of filling memory (16 bytes of
+/// scratch per cell, so at most ~64 MB) or time.
+pub const MAX_CELLS_PER_GLYPH: usize = 4_000_000;
 
 /// Byte budget of the glyph coverage cache. When full, the least recently used glyphs go.
 pub const GLYPH_CACHE_BYTES: usize = 32 * 1024 * 1024;

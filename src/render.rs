@@ -183,8 +183,12 @@ pub(crate) fn compose(
                 full.width,
                 full.height,
                 acc,
-            ));
+                g.gid,
+            )?);
             cache.insert(key, c.clone());
+            if c.width == 0 {
+                continue;
+            }
             placed.push(Placed {
                 x: ix,
                 y: iy,
@@ -202,7 +206,11 @@ pub(crate) fn compose(
             let (w, h) = ((x1 - x0) as u32, (y1 - y0) as u32);
             work += w as u64 * h as u64;
             check_work(work)?;
-            let c = raster::rasterize(&sink.lines, (x0 - ix) as i32, (y0 - iy) as i32, w, h, acc);
+            let (cl, ct) = ((x0 - ix) as i32, (y0 - iy) as i32);
+            let c = raster::rasterize(&sink.lines, cl, ct, w, h, acc, g.gid)?;
+            if c.width == 0 {
+                continue;
+            }
             placed.push(Placed {
                 x: ix,
                 y: iy,
@@ -210,7 +218,9 @@ pub(crate) fn compose(
             });
         }
     }
-    // The union of the placed boxes (all inside the canvas).
+    // The union of the placed boxes (all inside the canvas). Each is the tight box of its
+    // glyph's non-zero coverage, and compositing keeps every inked pixel inked, so the union
+    // is the tight box of the ink: `tight_bbox` needs no rescan.
     let mut bx0 = i64::MAX;
     let mut by0 = i64::MAX;
     let mut bx1 = i64::MIN;
@@ -237,6 +247,21 @@ pub(crate) fn compose(
     let mut ink = std::mem::take(ink_buffer);
     ink.clear();
     reserve(&mut ink, bw * bh, "the ink box")?;
+    if let [p] = &placed[..] {
+        // One glyph: its coverage is the ink box.
+        work += (bw * bh) as u64;
+        check_work(work)?;
+        ink.extend_from_slice(&p.coverage.data);
+        return Ok(InkBox {
+            canvas_width: width,
+            canvas_height: height,
+            x: bx0 as u32,
+            y: by0 as u32,
+            w: bw as u32,
+            h: bh as u32,
+            ink,
+        });
+    }
     ink.resize(bw * bh, 0);
     for p in &placed {
         let c = &p.coverage;
@@ -377,9 +402,17 @@ impl InkBox {
         }
     }
 
-    /// The tight box of inked pixels, `[x, y, w, h]`.
+    /// The tight box of inked pixels, `[x, y, w, h]`. A box whose four borders each hold ink
+    /// (every box [`compose`] makes) is its own tight box: only its borders are read.
     pub fn tight_bbox(&self) -> [u32; 4] {
         let (w, h) = (self.w as usize, self.h as usize);
+        if w > 0 && h > 0 && self.ink.len() == w * h {
+            let row = |r: usize| self.ink[r * w..(r + 1) * w].iter().any(|&v| v > 0);
+            let col = |c: usize| self.ink[c..].iter().step_by(w).any(|&v| v > 0);
+            if row(0) && row(h - 1) && col(0) && col(w - 1) {
+                return [self.x, self.y, self.w, self.h];
+            }
+        }
         let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0usize, 0usize);
         for r in 0..h {
             let row = &self.ink[r * w..(r + 1) * w];
@@ -502,6 +535,43 @@ mod tests {
                 assert_eq!(m.beam, best as f64 / n);
                 assert_eq!(m.density, sum as f64 / (255.0 * n));
             }
+        }
+    }
+
+    #[test]
+    fn tight_bbox_with_and_without_inked_borders() {
+        // Borders all inked: the box itself (the fast path).
+        let b = boxed(9, 9, 2, 3, 3, 3, vec![0, 7, 0, 7, 0, 0, 0, 0, 7]);
+        assert_eq!(b.tight_bbox(), [2, 3, 3, 3]);
+        // Paper on the border (boxes built by hosts): the rescan finds the ink.
+        let b = boxed(9, 9, 2, 3, 3, 3, vec![0, 0, 0, 0, 7, 0, 0, 7, 0]);
+        assert_eq!(b.tight_bbox(), [3, 4, 1, 2]);
+        let b = boxed(9, 9, 2, 3, 3, 3, vec![0; 9]);
+        assert_eq!(b.tight_bbox(), [0, 0, 0, 0]);
+        // Random boxes: the answer equals a plain scan.
+        let mut seed = 11u32;
+        for _ in 0..300 {
+            let mut r = || {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                seed >> 16
+            };
+            let (w, h) = (1 + r() % 6, 1 + r() % 6);
+            let ink: Vec<u8> = (0..w * h).map(|_| (r() % 5 == 0) as u8 * 200).collect();
+            let b = boxed(20, 20, 4, 5, w, h, ink.clone());
+            let inked: Vec<(u32, u32)> = (0..w * h)
+                .filter(|&i| ink[i as usize] > 0)
+                .map(|i| (i % w, i / w))
+                .collect();
+            let want = if inked.is_empty() {
+                [0, 0, 0, 0]
+            } else {
+                let x0 = inked.iter().map(|p| p.0).min().unwrap();
+                let x1 = inked.iter().map(|p| p.0).max().unwrap() + 1;
+                let y0 = inked.iter().map(|p| p.1).min().unwrap();
+                let y1 = inked.iter().map(|p| p.1).max().unwrap() + 1;
+                [4 + x0, 5 + y0, x1 - x0, y1 - y0]
+            };
+            assert_eq!(b.tight_bbox(), want);
         }
     }
 
