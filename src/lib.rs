@@ -908,6 +908,7 @@ pub fn limits_json() -> serde_json::Value {
         "max_font_bytes": MAX_FONT_BYTES,
         "max_job_json_bytes": MAX_JOB_JSON_BYTES,
         "max_segments_per_glyph": MAX_SEGMENTS_PER_GLYPH,
+        "max_cells_per_glyph": MAX_CELLS_PER_GLYPH,
         "max_raster_pixels_per_job": MAX_RASTER_PIXELS_PER_JOB,
         "glyph_cache_bytes": GLYPH_CACHE_BYTES,
         "max_cached_glyph_bytes": MAX_CACHED_GLYPH_BYTES,

@@ -558,7 +558,7 @@ fn a_success_descriptor_names_the_out_of_band_image_format() {
 #[test]
 fn an_unreadable_outline_is_font_parse_naming_the_glyph() {
     let mut host = Host::new();
-    let h = host.handle("tests/fonts/broken/badloca.ttf");
+    let h = host.handle(crate::fonts::broken::BAD_LOCA);
     let run = |host: &mut Host, text: &str| -> Value {
         let job = json!({"id": "b", "font": {"size": 32}, "text": {"content": text},
                          "rendering": {"format": "metrics", "width": 100, "height": 50}});

@@ -31,12 +31,13 @@ pub const ALL: [&str; 9] = [
 
 /// Damaged files (`tests/fonts/broken/`), for the hosts' font-reading tests.
 pub mod broken {
+    pub const BAD_LOCA: &str = "tests/fonts/broken/badloca.ttf";
     pub const BITFLIP: &str = "tests/fonts/broken/bitflip.ttf";
     pub const EMPTY: &str = "tests/fonts/broken/empty.ttf";
     pub const RANDOM: &str = "tests/fonts/broken/random.bin";
     pub const TRUNCATED: &str = "tests/fonts/broken/truncated.ttf";
     pub const UPEM0: &str = "tests/fonts/broken/upem0.ttf";
-    pub const ALL: [&str; 5] = [BITFLIP, EMPTY, RANDOM, TRUNCATED, UPEM0];
+    pub const ALL: [&str; 6] = [BAD_LOCA, BITFLIP, EMPTY, RANDOM, TRUNCATED, UPEM0];
 }
 
 #[cfg(test)]
