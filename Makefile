@@ -117,3 +117,27 @@ serve-www: web
 
 test-cli: wasm ; $(CARGO) test --release -p haforu-cli -p haforu-guest
 bench-cli: wasm ; bash bench/cli_bench.sh
+
+# --- Fuzzing (fuzz/, cargo-fuzz with sanitizer none: stable Rust) -----------------------------
+# `make fuzz` runs every target for FUZZ_SECONDS (default 60) each, starting from seed corpora
+# made from the repository's fonts, broken fonts and golden jobs; FUZZ_TARGETS picks targets.
+# A crash lands in fuzz/artifacts/<target>/: fix it, then copy the input to
+# tests/fuzz-regressions/<target>/, where `cargo test` replays it.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= job font render
+FUZZ_CORPUS := target/fuzz-corpus
+.PHONY: fuzz fuzz-seeds
+fuzz-seeds:
+	@mkdir -p $(addprefix $(FUZZ_CORPUS)/,job font render)
+	@cp tests/fonts/*.ttf tests/fonts/*.otf tests/fonts/*.ttc tests/fonts/broken/* $(FUZZ_CORPUS)/font/
+	@i=0; while IFS= read -r line; do i=$$((i+1)); printf '%s' "$$line" > $(FUZZ_CORPUS)/job/case$$i.json; done < tests/golden/raster/cases.jsonl
+	@printf '\x00\x10\x00\x20\x10\x01\x04\x00Hamburgefonstiv' > $(FUZZ_CORPUS)/render/seed-latin
+	@printf '\x03\x40\x00\x40\x10\x00\x01\x08نص حكيم' > $(FUZZ_CORPUS)/render/seed-arabic
+	@for t in job font render; do cp tests/fuzz-regressions/$$t/* $(FUZZ_CORPUS)/$$t/ 2>/dev/null; rm -f $(FUZZ_CORPUS)/$$t/README.md; done; true
+fuzz: fuzz-seeds
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $$t: $(FUZZ_SECONDS) s"; \
+		(cd fuzz && $(CARGO) fuzz run -s none $$t ../$(FUZZ_CORPUS)/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 -max_len=262144) || exit 1; \
+	done

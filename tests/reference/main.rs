@@ -32,6 +32,7 @@ mod backend;
 mod common;
 mod errors;
 mod fonts;
+mod fuzz_regressions;
 mod matching;
 mod parity;
 mod raster;
