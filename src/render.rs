@@ -252,28 +252,20 @@ pub(crate) fn compose(
         work += (bw * bh) as u64;
         check_work(work)?;
         ink.extend_from_slice(&p.coverage.data);
-        return Ok(InkBox {
-            canvas_width: width,
-            canvas_height: height,
-            x: bx0 as u32,
-            y: by0 as u32,
-            w: bw as u32,
-            h: bh as u32,
-            ink,
-        });
-    }
-    ink.resize(bw * bh, 0);
-    for p in &placed {
-        let c = &p.coverage;
-        let (cw_, chh) = (c.width as usize, c.height as usize);
-        work += (cw_ * chh) as u64;
-        check_work(work)?;
-        let ox = (p.x + c.left as i64 - bx0) as usize;
-        let oy = (p.y + c.top as i64 - by0) as usize;
-        for r in 0..chh {
-            let src = &c.data[r * cw_..(r + 1) * cw_];
-            let dst = &mut ink[(oy + r) * bw + ox..(oy + r) * bw + ox + cw_];
-            composite_row(dst, src);
+    } else {
+        ink.resize(bw * bh, 0);
+        for p in &placed {
+            let c = &p.coverage;
+            let (cw_, chh) = (c.width as usize, c.height as usize);
+            work += (cw_ * chh) as u64;
+            check_work(work)?;
+            let ox = (p.x + c.left as i64 - bx0) as usize;
+            let oy = (p.y + c.top as i64 - by0) as usize;
+            for r in 0..chh {
+                let src = &c.data[r * cw_..(r + 1) * cw_];
+                let dst = &mut ink[(oy + r) * bw + ox..(oy + r) * bw + ox + cw_];
+                composite_row(dst, src);
+            }
         }
     }
     Ok(InkBox {
