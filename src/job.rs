@@ -245,7 +245,35 @@ pub fn parse_json(text: &[u8]) -> Result<Value, Error> {
         .map_err(|e| Error::new(ErrorKind::BadJson, format!("invalid JSON: {e}")))
 }
 
+/// The work a job asks for, in pixels touched (see [`Job::work_estimate`]); 0 for a job that
+/// does not parse or validate (it fails at once when run). Servers use it to send expensive
+/// jobs to a lane of their own without reading the job themselves.
+pub fn work_estimate(job_json: &[u8]) -> u64 {
+    parse_json(job_json)
+        .and_then(|v| Job::from_value(&v))
+        .map_or(0, |j| j.work_estimate())
+}
+
 impl Job {
+    /// An upper estimate of the pixels this job touches: per render the glyphs' em squares
+    /// (bounded by the canvas, which clips them), plus the canvas itself for an image format
+    /// (filled, encoded) or a comparison (the target, aligned); times the sweep's points. A
+    /// ranking of cost, not a time: a 48 px word on 800×100 is ~10⁵, one 1000 px glyph on
+    /// 3000×1200 as `pgm` ~5·10⁶, a 10,000×5,000 canvas 5·10⁷.
+    pub fn work_estimate(&self) -> u64 {
+        let canvas = u64::from(self.rendering.width) * u64::from(self.rendering.height);
+        let em = self.font.size_px.clamp(0.0, limits::MAX_SIZE_PX);
+        let glyphs = self.text.content.chars().count() as u64;
+        let ink = glyphs.saturating_mul((em * em) as u64).min(canvas);
+        let per_render = match self.rendering.format {
+            Format::Glyphs => glyphs,
+            Format::Metrics if self.compare.is_none() => ink,
+            _ => ink + canvas,
+        };
+        let renders = self.sweep.as_ref().map_or(1, |p| p.len().max(1)) as u64;
+        per_render.saturating_mul(renders)
+    }
+
     /// Validate a parsed JSON value as a job.
     pub fn from_value(value: &Value) -> Result<Job, Error> {
         let obj = value.as_object().ok_or_else(|| {
@@ -791,6 +819,31 @@ mod tests {
         assert_eq!(j.font.source, FontSource::Handle(1));
         assert_eq!(j.font.size_px, 48.0);
         assert_eq!(j.rendering.format, Format::Pgm);
+    }
+
+    #[test]
+    fn work_estimate_ranks_jobs_by_pixels() {
+        let est = |s: &str| work_estimate(s.as_bytes());
+        let make = |size: u32, text: &str, fmt: &str, w: u32, h: u32| {
+            format!(
+                r#"{{"id":"a","font":{{"handle":1,"size":{size}}},"text":{{"content":"{text}"}},"rendering":{{"format":"{fmt}","width":{w},"height":{h}}}}}"#
+            )
+        };
+        // Two 48 px glyphs as metrics: their em squares; as pgm the 800×100 canvas too.
+        assert_eq!(est(&make(48, "Hi", "metrics", 800, 100)), 2 * 48 * 48);
+        assert_eq!(est(&make(48, "Hi", "pgm", 800, 100)), 2 * 48 * 48 + 80_000);
+        // Glyphs beyond the canvas are clipped: ink is bounded by the canvas.
+        assert_eq!(est(&make(10_000, "WWWW", "metrics", 3000, 1200)), 3_600_000);
+        assert_eq!(est(&make(2000, "W", "pgm", 10_000, 5000)), 4_000_000 + 50_000_000);
+        assert_eq!(est(&make(48, "Hi", "glyphs", 800, 100)), 2);
+        // A sweep multiplies by its points; a job that does not parse costs nothing.
+        let sweep = make(100, "A", "metrics", 200, 200).replace(
+            r#""id":"a","#,
+            r#""id":"a","sweep":[{"wght":100},{"wght":200},{"wght":300}],"#,
+        );
+        assert_eq!(est(&sweep), 3 * 10_000);
+        assert_eq!(est("{not json"), 0);
+        assert_eq!(est(r#"{"id":"a"}"#), 0);
     }
 
     #[test]

@@ -32,14 +32,24 @@ pub struct Pool {
 impl Pool {
     /// Starts `workers` threads (at least one) behind a queue of `queue` tasks.
     pub fn new(rt: &Arc<Runtime>, workers: usize, queue: usize) -> Pool {
+        Pool::with_workers("haforu-worker", workers, queue, || rt.worker())
+    }
+
+    /// [`Pool::new`] with threads named `name-N`, each running the worker `make` builds.
+    pub fn with_workers(
+        name: &str,
+        workers: usize,
+        queue: usize,
+        make: impl Fn() -> Worker,
+    ) -> Pool {
         let capacity = queue.max(1);
         let (tx, rx) = async_channel::bounded::<Task>(capacity);
         let threads = (0..workers.max(1))
             .map(|i| {
                 let rx = rx.clone();
-                let mut worker = rt.worker();
+                let mut worker = make();
                 std::thread::Builder::new()
-                    .name(format!("haforu-worker-{i}"))
+                    .name(format!("{name}-{i}"))
                     .spawn(move || {
                         while let Ok(task) = rx.recv_blocking() {
                             task(&mut worker);
@@ -67,18 +77,34 @@ impl Pool {
 
     /// Queues `task` only if there is room now.
     pub fn try_submit(&self, task: Task) -> Result<(), Refused> {
+        self.try_hand(task).map_err(|(r, _)| r)
+    }
+
+    /// Like [`Pool::try_submit`], but a refused task comes back (to run elsewhere).
+    pub fn try_hand(&self, task: Task) -> Result<(), (Refused, Task)> {
         self.tx.try_send(task).map_err(|e| {
-            if e.is_full() {
+            let refused = if e.is_full() {
                 Refused::Full
             } else {
                 Refused::Closed
-            }
+            };
+            (refused, e.into_inner())
         })
+    }
+
+    /// True when a task would be refused as [`Refused::Full`] now.
+    pub fn is_full(&self) -> bool {
+        self.tx.is_full()
     }
 
     /// Tasks waiting for a worker.
     pub fn queued(&self) -> usize {
         self.tx.len()
+    }
+
+    /// Worker threads.
+    pub fn workers(&self) -> usize {
+        self.threads.len()
     }
 
     /// The queue's capacity.

@@ -1,5 +1,5 @@
 //! `haforu serve` on 127.0.0.1: render, batch, healthz, metrics, limits, fonts by name only,
-//! the bounded queue (503) and a graceful SIGTERM drain.
+//! the bounded queue (503), the heavy lane, slow bodies (408) and a graceful SIGTERM drain.
 
 mod common;
 
@@ -236,7 +236,8 @@ fn healthz_metrics_and_body_limit() {
 /// One worker, a queue of one: concurrent slow renders beyond that get 503 at once.
 #[test]
 fn queue_full_answers_503() {
-    let s = Server::start(&["--workers", "1", "--queue", "1"]);
+    // No heavy lane: the slow jobs queue on the main pool.
+    let s = Server::start(&["--workers", "1", "--queue", "1", "--heavy-workers", "0"]);
     let addr = s.addr.clone();
     let threads: Vec<_> = (0..6)
         .map(|i| {
@@ -276,6 +277,113 @@ fn queue_full_answers_503() {
         m.contains(&format!("haforu_queue_rejections_total {}", busy.len())),
         "{m}"
     );
+}
+
+/// Expensive jobs (by the engine's work estimate) run on the heavy lane: a cheap job sent
+/// while they run is answered before they finish, though there is one main worker; beyond the
+/// heavy queue `/render` answers 503 `overloaded` at once.
+#[test]
+fn expensive_jobs_take_the_heavy_lane() {
+    let s = Server::start(&["--workers", "1", "--heavy-queue", "1"]);
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let threads: Vec<_> = (0..5)
+        .map(|i| {
+            let (addr, done) = (s.addr.clone(), std::sync::Arc::clone(&done));
+            std::thread::spawn(move || {
+                let r = http(
+                    &addr,
+                    "POST",
+                    "/render",
+                    slow_job(&format!("h{i}")).as_bytes(),
+                );
+                if r.status == 200 {
+                    done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                r
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(20));
+    let cheap = s.request(
+        "POST",
+        "/render",
+        job_named("cheap", "DejaVuSans-subset.ttf", "metrics").as_bytes(),
+    );
+    let finished_heavy = done.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        cheap.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&cheap.body)
+    );
+    let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let ok = results.iter().filter(|r| r.status == 200).count();
+    let busy: Vec<_> = results.iter().filter(|r| r.status == 503).collect();
+    assert!(
+        ok >= 1 && !busy.is_empty() && ok + busy.len() == 5,
+        "{:?}",
+        results.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    // The heavy lane runs one at a time, so some heavy answers came after the cheap one.
+    assert!(
+        finished_heavy < ok,
+        "{finished_heavy} heavy jobs finished before the cheap one"
+    );
+    for r in &busy {
+        assert_eq!(r.json()["error_kind"], "overloaded");
+        assert!(
+            r.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("expensive jobs"),
+            "{}",
+            r.json()
+        );
+    }
+    let m = String::from_utf8(s.request("GET", "/metrics", b"").body).unwrap();
+    assert!(m.contains("haforu_heavy_jobs_total 5"), "{m}");
+    assert!(
+        m.contains(&format!("haforu_heavy_rejections_total {}", busy.len())),
+        "{m}"
+    );
+    assert!(m.contains("haforu_queue_rejections_total 0"), "{m}");
+    let h = s.request("GET", "/healthz", b"").json();
+    assert_eq!(
+        (
+            h["heavy_workers"].as_u64(),
+            h["heavy_queue_capacity"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+}
+
+/// A client that stops sending half way through its body gets 408 once `--body-timeout-s`
+/// passes, and holds nothing after that.
+#[test]
+fn slow_body_times_out() {
+    let s = Server::start(&["--body-timeout-s", "1"]);
+    let mut c = TcpStream::connect(&s.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let head = format!(
+        "POST /render HTTP/1.1\r\nHost: {}\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n{{\"id\":",
+        s.addr
+    );
+    c.write_all(head.as_bytes()).unwrap();
+    let t0 = Instant::now();
+    let r = read_response(&mut c);
+    assert_eq!(r.status, 408, "{}", String::from_utf8_lossy(&r.body));
+    assert!(t0.elapsed() >= Duration::from_millis(900));
+    assert_eq!(r.json()["error_kind"], "resource_limit");
+    assert!(r.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("did not arrive within 1 s"));
+    let ok = s.request(
+        "POST",
+        "/render",
+        job_named("after", "DejaVuSans-subset.ttf", "metrics").as_bytes(),
+    );
+    assert_eq!(ok.status, 200);
 }
 
 /// The per-request deadline: a job that cannot finish in time is a 422 `resource_limit`; the

@@ -42,6 +42,14 @@ impl Guest {
         Ok(self.call(|s| f.call(s, (p, n)))? == 1)
     }
 
+    /// `haforu_work_estimate(job)`: the work the job asks for, in pixels touched (0 for a
+    /// job that does not parse); a server routes expensive jobs by it.
+    pub fn work_estimate(&mut self, job: &[u8]) -> Result<u64, Fault> {
+        let p = self.stage(&[job])?;
+        let (f, n) = (self.f.work_estimate.clone(), job.len() as u32);
+        self.call(|s| f.call(s, (p, n)))
+    }
+
     /// `haforu_result_error`: the engine's error result for a failure the host saw. `job` is
     /// the job's text when it is in memory (it gives the id and `font.path`), else `None`
     /// (the id is `line-N`, or `job` for `line_no` 0); `reason` is the bare message. `flags`

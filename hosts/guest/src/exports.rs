@@ -4,7 +4,7 @@ use wasmtime::Module;
 
 /// Every export of ABI v2, in the README's order. The module exports exactly these (checked
 /// by [`check_exports`] and by this crate's tests against the README).
-pub const EXPORTS: [&str; 23] = [
+pub const EXPORTS: [&str; 24] = [
     "memory",
     "haforu_abi_version",
     "haforu_alloc",
@@ -18,6 +18,7 @@ pub const EXPORTS: [&str; 23] = [
     "haforu_run_batch",
     "haforu_split",
     "haforu_envelope_probe",
+    "haforu_work_estimate",
     "haforu_result_error",
     "haforu_result_timing",
     "haforu_result_restate",

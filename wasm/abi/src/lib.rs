@@ -417,6 +417,17 @@ pub extern "C" fn haforu_envelope_probe(ptr: i32, len: i32) -> i32 {
     })
 }
 
+/// The work a job asks for, in pixels touched (`haforu::job::work_estimate`): hosts route
+/// expensive jobs by it. 0 for a job that does not parse.
+#[no_mangle]
+pub extern "C" fn haforu_work_estimate(ptr: i32, len: i32) -> i64 {
+    with(|s| {
+        s.input(ptr, len)
+            .map_or(0, haforu::job::work_estimate)
+            .min(i64::MAX as u64) as i64
+    })
+}
+
 /// Register a comparison image: `width × height` gray pixels (0 = ink), or, with width and
 /// height 0, PGM/PNG file bytes. The input buffer stays the host's. JSON:
 /// `{"handle":N,"width":W,"height":H}` or an error result (id `image`).

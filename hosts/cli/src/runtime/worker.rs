@@ -57,6 +57,8 @@ pub struct Worker {
     pub(super) bound: HashMap<(u32, Vec<u8>), Bound>,
     pub(super) checked_at: Instant,
     pub(super) checked_generation: u64,
+    /// Overrides the runtime's `recycle_memory_mb` ([`Worker::set_recycle_memory_mb`]).
+    recycle_memory_mb: Option<u64>,
 }
 
 impl Worker {
@@ -70,6 +72,7 @@ impl Worker {
             bound: HashMap::new(),
             checked_at: Instant::now(),
             checked_generation: 0,
+            recycle_memory_mb: None,
         }
     }
 
@@ -287,7 +290,8 @@ impl Worker {
             return;
         };
         self.jobs += 1;
-        let big = g.memory_bytes() as u64 > sandbox.recycle_memory_mb << 20;
+        let limit = self.recycle_memory_mb.unwrap_or(sandbox.recycle_memory_mb);
+        let big = g.memory_bytes() as u64 > limit << 20;
         let old = sandbox.recycle_jobs > 0 && self.jobs >= sandbox.recycle_jobs;
         if big || old {
             self.rt.recycles.fetch_add(1, Ordering::Relaxed);
@@ -373,6 +377,19 @@ impl Worker {
             Ok((j, b, d.is_ok()))
         });
         r.map_err(|e| self.fault(e))
+    }
+
+    /// `haforu_work_estimate`: the work `job` asks for, in pixels touched (0 when the job does
+    /// not parse, or the instance failed: the run reports it).
+    pub fn work_estimate(&mut self, job: &[u8]) -> u64 {
+        let r = self.guest(None).and_then(|g| g.work_estimate(job));
+        r.map_err(|f| self.fault(f)).unwrap_or(0)
+    }
+
+    /// Rebuild this worker's instance once its memory passes `mb` MiB after a job (lower than
+    /// the runtime's `recycle_memory_mb` for a lane of big jobs).
+    pub fn set_recycle_memory_mb(&mut self, mb: u64) {
+        self.recycle_memory_mb = Some(mb.max(1));
     }
 
     /// Linear-memory size of the current instance in bytes (0 when none is live).

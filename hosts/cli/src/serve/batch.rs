@@ -2,6 +2,7 @@
 //! streamed as jobs finish. Jobs wait for room in the queue (backpressure).
 
 use std::convert::Infallible;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,9 +14,11 @@ use haforu_guest::{flags, kind};
 use tokio::sync::{mpsc, oneshot};
 
 use super::body::{BodyLines, Line};
+use super::lanes::Moved;
 use super::metrics::InFlight;
 use super::respond::{content_length, host_error, too_large, with_newline};
 use super::{App, SERVER_FLAGS};
+use crate::pool::Task;
 use crate::runtime::{Outcome, Split, Worker};
 
 type Order = mpsc::Sender<oneshot::Receiver<Outcome>>;
@@ -115,9 +118,22 @@ async fn drive_batch(app: &Arc<App>, body: Body, out: mpsc::Sender<Bytes>) {
 /// Queues one job line; false when the pool is closed or the client is gone.
 async fn submit(app: &Arc<App>, text: Vec<u8>, line_no: u32, order: &Order) -> bool {
     let (tx, rx) = oneshot::channel();
+    let lane_app = Arc::clone(app);
     let task = Box::new(move |w: &mut Worker| {
-        let o = w.run_job(&text, line_no, SERVER_FLAGS | flags::SPLICE_DATA, None);
-        let _ = tx.send(o);
+        let heavy = lane_app.lanes.heavy_by_estimate(w, &text);
+        let run: Task = Box::new(move |w: &mut Worker| {
+            let o = w.run_job(&text, line_no, SERVER_FLAGS | flags::SPLICE_DATA, None);
+            let _ = tx.send(o);
+        });
+        if !heavy {
+            return run(w);
+        }
+        // A heavy job moves to the heavy lane; when that is full it runs here (a batch
+        // waits rather than fails).
+        lane_app.metrics.heavy_jobs.fetch_add(1, Ordering::Relaxed);
+        if let Moved::Full(run) = lane_app.lanes.hand(run) {
+            run(w);
+        }
     });
     if !app.pool.submit(task).await {
         return false;

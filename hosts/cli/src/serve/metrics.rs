@@ -44,6 +44,9 @@ pub struct Metrics {
     jobs_ok: AtomicU64,
     job_errors: Mutex<BTreeMap<String, u64>>,
     pub rejected_full: AtomicU64,
+    /// Jobs moved to the heavy lane, and `/render` jobs refused because it was full.
+    pub heavy_jobs: AtomicU64,
+    pub rejected_heavy: AtomicU64,
     pub in_flight: AtomicI64,
     pub latency_render: Histogram,
     pub latency_batch: Histogram,
@@ -103,6 +106,8 @@ pub async fn healthz(State(app): State<Arc<App>>) -> Response {
         "workers": app.workers,
         "queue_depth": app.pool.queued(),
         "queue_capacity": app.pool.capacity(),
+        "heavy_workers": app.lanes.heavy_shape().0,
+        "heavy_queue_capacity": app.lanes.heavy_shape().1,
         "in_flight": app.metrics.in_flight.load(Ordering::Relaxed),
         "uptime_s": app.started.elapsed().as_secs(),
         "version": env!("CARGO_PKG_VERSION"),
@@ -146,6 +151,18 @@ pub async fn metrics(State(app): State<Arc<App>>) -> Response {
     line(format!(
         "haforu_queue_rejections_total {}",
         m.rejected_full.load(Ordering::Relaxed)
+    ));
+    line("# HELP haforu_heavy_jobs_total Jobs run on the heavy lane (by work estimate or body size).".into());
+    line("# TYPE haforu_heavy_jobs_total counter".into());
+    line(format!(
+        "haforu_heavy_jobs_total {}",
+        m.heavy_jobs.load(Ordering::Relaxed)
+    ));
+    line("# HELP haforu_heavy_rejections_total /render jobs answered 503 because the heavy lane was full.".into());
+    line("# TYPE haforu_heavy_rejections_total counter".into());
+    line(format!(
+        "haforu_heavy_rejections_total {}",
+        m.rejected_heavy.load(Ordering::Relaxed)
     ));
     line("# HELP haforu_request_duration_seconds Request latency.".into());
     line("# TYPE haforu_request_duration_seconds histogram".into());

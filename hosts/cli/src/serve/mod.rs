@@ -3,7 +3,9 @@
 //! Requests are handled on a small tokio runtime; jobs run on the shared worker [`Pool`]
 //! (`--workers` OS threads, each with its own sandboxed engine instance) behind one bounded
 //! queue. `/render` answers 503 when the queue is full; `/batch` waits for room instead (it
-//! streams, so it applies backpressure to its client). SIGTERM (or Ctrl-C) stops accepting
+//! streams, so it applies backpressure to its client). Expensive jobs move to a lane of their
+//! own ([`lanes`]) so they cannot hold every worker; a request body must arrive within
+//! `--body-timeout-s`. SIGTERM (or Ctrl-C) stops accepting
 //! connections and lets in-flight requests finish.
 //!
 //! Jobs run with `NO_HANDLES | NAMED_FONTS`: the engine refuses `font.path` and `font.handle`
@@ -12,6 +14,7 @@
 mod batch;
 mod body;
 mod fonts_dir;
+mod lanes;
 mod metrics;
 mod render;
 mod respond;
@@ -32,6 +35,7 @@ use crate::pool::Pool;
 use crate::runtime::{Runtime, Worker};
 use crate::util::exit;
 pub use fonts_dir::resolve_name;
+use lanes::Lanes;
 use metrics::Metrics;
 
 /// The flags of every server job: no engine handles, `font.name` instead of `font.path`.
@@ -54,17 +58,34 @@ pub struct ServeArgs {
     /// Largest request body, MiB (413 beyond that).
     #[arg(long, default_value_t = 32, value_name = "MIB")]
     max_body_mb: usize,
+    /// Threads of the heavy lane, where jobs over --heavy-work run (0: no lane; every job
+    /// runs on the main workers).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    heavy_workers: usize,
+    /// Jobs that may wait for the heavy lane; /render answers 503 beyond that.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    heavy_queue: usize,
+    /// A job is heavy when the engine estimates it touches more than this many megapixels
+    /// (a 1000 px glyph on 3000x1200 as pgm is about 5; a 10000x5000 canvas 50).
+    #[arg(long, default_value_t = 8, value_name = "MPX")]
+    heavy_work: u64,
+    /// Seconds a client may take to send a request body (408 beyond that).
+    #[arg(long, default_value_t = 30, value_name = "S")]
+    body_timeout_s: u64,
 }
 
 pub struct App {
     rt: Arc<Runtime>,
     pool: Pool,
+    /// The heavy lane ([`lanes`]).
+    lanes: Lanes,
     /// An instance of its own for what the HTTP side asks the engine directly: the envelope
     /// probe and the error results of requests that never reach a worker (queue full, body
     /// too large). Each use takes microseconds.
     clerk: Mutex<Worker>,
     workers: usize,
     max_body: usize,
+    body_timeout: std::time::Duration,
     draining: AtomicBool,
     metrics: Metrics,
     started: Instant,
@@ -94,10 +115,12 @@ pub fn run(rt: Arc<Runtime>, a: ServeArgs, cores: usize) -> i32 {
     };
     let app = Arc::new(App {
         pool: Pool::new(&rt, workers, a.queue),
+        lanes: Lanes::new(&rt, a.heavy_workers, a.heavy_queue, a.heavy_work),
         clerk: Mutex::new(rt.worker()),
         rt,
         workers,
         max_body: a.max_body_mb.max(1) << 20,
+        body_timeout: std::time::Duration::from_secs(a.body_timeout_s.max(1)),
         draining: AtomicBool::new(false),
         metrics: Metrics::default(),
         started: Instant::now(),
@@ -117,9 +140,11 @@ pub fn run(rt: Arc<Runtime>, a: ServeArgs, cores: usize) -> i32 {
     let served = tokio_rt.block_on(serve(Arc::clone(&app), a.addr));
     // Stop the workers once every request has been answered.
     app.pool.close();
+    app.lanes.close();
     drop(tokio_rt);
     if let Ok(app) = Arc::try_unwrap(app) {
         app.pool.join();
+        app.lanes.join();
     }
     match served {
         Ok(()) => {
@@ -137,8 +162,9 @@ async fn serve(app: Arc<App>, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     println!("haforu serve: listening on http://{local}");
+    let (heavy, heavy_queue) = app.lanes.heavy_shape();
     eprintln!(
-        "haforu serve: {} workers, queue {}, fonts {}",
+        "haforu serve: {} workers, queue {}, heavy lane {heavy} (queue {heavy_queue}), fonts {}",
         app.workers,
         app.pool.capacity(),
         app.rt

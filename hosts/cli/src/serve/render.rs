@@ -6,17 +6,18 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
+use axum::body::{to_bytes, Body};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use haforu_guest::{flags, image, kind};
 use tokio::sync::oneshot;
 
+use super::lanes::Moved;
 use super::metrics::InFlight;
-use super::respond::{content_length, host_error, outcome_response, too_large};
+use super::respond::{content_length, host_error, outcome_response, too_large, too_slow};
 use super::{App, SERVER_FLAGS};
-use crate::pool::Refused;
+use crate::pool::{Refused, Task};
 use crate::runtime::{Outcome, Worker};
 
 pub async fn render(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
@@ -34,27 +35,43 @@ async fn render_inner(app: &Arc<App>, headers: &HeaderMap, body: Body, t0: Insta
     if content_length(headers).is_some_and(|n| n > app.max_body as u64) {
         return too_large(app);
     }
-    let Ok(bytes) = axum::body::to_bytes(body, app.max_body).await else {
-        return too_large(app);
+    let bytes = match tokio::time::timeout(app.body_timeout, to_bytes(body, app.max_body)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => return too_large(app),
+        Err(_) => return too_slow(app),
     };
-    let job = bytes.to_vec();
+    let job: Arc<[u8]> = Arc::from(bytes.as_ref());
     let timeout = app.rt.sandbox.timeout_ms;
     let deadline = (timeout > 0).then(|| t0 + Duration::from_millis(timeout));
     let (reply, rx) = oneshot::channel();
-    let task_job = job.clone();
-    let task = Box::new(move |w: &mut Worker| {
-        let _ = reply.send(execute(w, &task_job, deadline, t0));
-    });
-    if let Err(refused) = app.pool.try_submit(task) {
-        let reason = match refused {
-            Refused::Full => {
+    let submitted = if app.lanes.heavy_by_size(job.len()) {
+        app.metrics.heavy_jobs.fetch_add(1, Ordering::Relaxed);
+        let task_job = Arc::clone(&job);
+        let task: Task = Box::new(move |w: &mut Worker| {
+            let _ = reply.send(execute(w, &task_job, deadline, t0));
+        });
+        match app.lanes.hand(task) {
+            Moved::Queued => Ok(()),
+            Moved::Full(_) => Err(Busy::Heavy),
+        }
+    } else {
+        let (task_job, lane_app) = (Arc::clone(&job), Arc::clone(app));
+        let task: Task = Box::new(move |w: &mut Worker| {
+            route(&lane_app, w, task_job, reply, deadline, t0);
+        });
+        app.pool.try_submit(task).map_err(Busy::Main)
+    };
+    if let Err(busy) = submitted {
+        let reason = match busy {
+            Busy::Main(Refused::Full) => {
                 app.metrics.rejected_full.fetch_add(1, Ordering::Relaxed);
                 format!(
                     "the server is busy ({} jobs queued); retry later",
                     app.pool.capacity()
                 )
             }
-            Refused::Closed => "the server is shutting down".to_string(),
+            Busy::Heavy => heavy_busy(app),
+            Busy::Main(Refused::Closed) => "the server is shutting down".to_string(),
         };
         let o = host_error(app, &job, kind::OVERLOADED, &reason);
         app.metrics.job(&app.rt, &o);
@@ -82,6 +99,48 @@ async fn render_inner(app: &Arc<App>, headers: &HeaderMap, body: Body, t0: Insta
         }
         (_, data) => outcome_response(Outcome { data, ..o }, None),
     }
+}
+
+enum Busy {
+    Main(Refused),
+    Heavy,
+}
+
+type Reply = oneshot::Sender<(Outcome, bool)>;
+
+/// On a main-pool worker: runs the job here, or, when the engine says it is heavy, moves it
+/// to the heavy lane (answering `overloaded` when that lane is full).
+fn route(
+    app: &Arc<App>,
+    w: &mut Worker,
+    job: Arc<[u8]>,
+    reply: Reply,
+    deadline: Option<Instant>,
+    t0: Instant,
+) {
+    if !app.lanes.heavy_by_estimate(w, &job) {
+        let _ = reply.send(execute(w, &job, deadline, t0));
+        return;
+    }
+    app.metrics.heavy_jobs.fetch_add(1, Ordering::Relaxed);
+    if app.lanes.heavy_full() {
+        let o = w.error(Some(&job), 0, kind::OVERLOADED, &heavy_busy(app), 0, t0);
+        let _ = reply.send((o, false));
+        return;
+    }
+    let task: Task = Box::new(move |hw: &mut Worker| {
+        let _ = reply.send(execute(hw, &job, deadline, t0));
+    });
+    if let Moved::Full(task) = app.lanes.hand(task) {
+        // Filled up since the check: run it here rather than lose it.
+        task(w);
+    }
+}
+
+fn heavy_busy(app: &App) -> String {
+    app.metrics.rejected_heavy.fetch_add(1, Ordering::Relaxed);
+    let (_, queue) = app.lanes.heavy_shape();
+    format!("the server is busy with expensive jobs ({queue} queued); retry later")
 }
 
 /// Runs a `/render` job on a worker: refused as `overloaded` when its deadline passed while

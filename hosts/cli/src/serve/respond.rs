@@ -69,3 +69,13 @@ pub fn too_large(app: &App) -> Response {
     let o = host_error(app, br#"{"id":"request"}"#, kind::LIMIT_EXCEEDED, &reason);
     outcome_response(o, Some(StatusCode::PAYLOAD_TOO_LARGE))
 }
+
+/// 408 for a body that did not arrive within `--body-timeout-s`.
+pub fn too_slow(app: &App) -> Response {
+    let reason = format!(
+        "the request body did not arrive within {} s",
+        app.body_timeout.as_secs()
+    );
+    let o = host_error(app, br#"{"id":"request"}"#, kind::RESOURCE_LIMIT, &reason);
+    outcome_response(o, Some(StatusCode::REQUEST_TIMEOUT))
+}

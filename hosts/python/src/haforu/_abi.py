@@ -37,6 +37,7 @@ EXPORTS: Dict[str, int] = {
     "haforu_run_batch": 3,
     "haforu_split": 2,
     "haforu_envelope_probe": 2,
+    "haforu_work_estimate": 2,
     "haforu_result_error": 7,
     "haforu_result_timing": 1,
     "haforu_result_restate": 5,
