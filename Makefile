@@ -124,16 +124,23 @@ bench-cli: wasm ; bash bench/cli_bench.sh
 # A crash lands in fuzz/artifacts/<target>/: fix it, then copy the input to
 # tests/fuzz-regressions/<target>/, where `cargo test` replays it.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= job font render
+FUZZ_TARGETS ?= job font render sweep compare resize
 FUZZ_CORPUS := target/fuzz-corpus
 .PHONY: fuzz fuzz-seeds
 fuzz-seeds:
-	@mkdir -p $(addprefix $(FUZZ_CORPUS)/,job font render)
-	@cp tests/fonts/*.ttf tests/fonts/*.otf tests/fonts/*.ttc tests/fonts/broken/* $(FUZZ_CORPUS)/font/
+	@mkdir -p $(addprefix $(FUZZ_CORPUS)/,job font render sweep compare resize)
+	@cp tests/fonts/*.ttf tests/fonts/*.otf tests/fonts/*.ttc tests/fonts/broken/* tests/fonts/limits/* $(FUZZ_CORPUS)/font/
 	@i=0; while IFS= read -r line; do i=$$((i+1)); printf '%s' "$$line" > $(FUZZ_CORPUS)/job/case$$i.json; done < tests/golden/raster/cases.jsonl
 	@printf '\x00\x10\x00\x20\x10\x01\x04\x00Hamburgefonstiv' > $(FUZZ_CORPUS)/render/seed-latin
 	@printf '\x03\x40\x00\x40\x10\x00\x01\x08نص حكيم' > $(FUZZ_CORPUS)/render/seed-arabic
-	@for t in job font render; do cp tests/fuzz-regressions/$$t/* $(FUZZ_CORPUS)/$$t/ 2>/dev/null; rm -f $(FUZZ_CORPUS)/$$t/README.md; done; true
+	@printf '\x00\x69\x1a\x19\x1e\x20\x40\x06\x01\x10\x38\x01\x00\x10\x04\x00\x00\x06\x41\x67' > $(FUZZ_CORPUS)/sweep/seed0
+	@printf '\x00\x69\x1a\x19\x5e\x21\x40\x06\x01\x10\x38\x01\x01\x07\x07\x00\xff\x41\x67' > $(FUZZ_CORPUS)/sweep/seed1
+	@printf '\x02\x69\x1a\x04\x9e\x18\x40\x06\x01\x10\x38\x01\x50\x35\x20\x31\x20\x31\x20\x32\x35\x35\x0a\x00\x48\x69' > $(FUZZ_CORPUS)/sweep/seed2
+	@printf '\x02\x01\x03\x02\x00\x40\x80\xc0\xff\x00\x01\x01\x04\x00\xff' > $(FUZZ_CORPUS)/compare/seed0
+	@printf '\x01\x01\x1f\x1f\x00\xff\x01\x00\x00\x80' > $(FUZZ_CORPUS)/compare/seed1
+	@printf '\x09\x80\x01\x07\x05\x00\x10\x20\x30\xff' > $(FUZZ_CORPUS)/resize/seed0
+	@printf '\x09\x40\x01\x03\x03\x80' > $(FUZZ_CORPUS)/resize/seed1
+	@for t in job font render sweep compare resize; do cp tests/fuzz-regressions/$$t/* $(FUZZ_CORPUS)/$$t/ 2>/dev/null; rm -f $(FUZZ_CORPUS)/$$t/README.md; done; true
 fuzz: fuzz-seeds
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	@for t in $(FUZZ_TARGETS); do \

@@ -146,6 +146,18 @@ impl Error {
         )
     }
 
+    /// `what` is over the work budget `name` (a constant of `limits.rs`, whose value is
+    /// `limit`): `{what}: {value}; the limit is {limit} ({name})` (`glyph 7: more than 4000000
+    /// raster cells; the limit is 4000000 (MAX_CELLS_PER_GLYPH)`), `limit_exceeded`.
+    pub fn over_budget(
+        what: impl Into<String>,
+        value: impl fmt::Display,
+        limit: impl fmt::Display,
+        name: &str,
+    ) -> Self {
+        Self::over_limit(what, value, format!("{limit} ({name})"), "")
+    }
+
     /// Append advice to the message: `{message}; {hint}`.
     pub fn hint(mut self, hint: &str) -> Self {
         self.message = format!("{}; {hint}", self.message);

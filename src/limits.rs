@@ -37,8 +37,11 @@ pub const MAX_JOB_JSON_BYTES: usize = MAX_FONT_BYTES / 3 * 4 + 1024 * 1024;
 /// points or absurd curves) fails with `limit_exceeded` instead of running for minutes.
 pub const MAX_SEGMENTS_PER_GLYPH: usize = 2_000_000;
 
-/// Most line segments one curve is flattened into. Keeps flattening cost bounded for curves
-/// with wild control points; 256 segments already follow a 10,000 px arc to ~0.1 px.
+/// Most line segments one curve is flattened into (its subdivisions). Keeps flattening cost
+/// bounded for curves with wild control points; 256 segments already follow a quarter circle
+/// of 4,000 px radius to 0.02 px. A cap, never an error: a curve that would want more is drawn
+/// with 256 (only control points tens of thousands of pixels off the canvas get there), and
+/// the whole glyph stays under [`MAX_SEGMENTS_PER_GLYPH`].
 pub const MAX_SEGMENTS_PER_CURVE: u32 = 256;
 
 /// Flattening tolerance in pixels: how far a flattened curve may stray from the true curve.
@@ -51,6 +54,42 @@ pub const FLATTEN_TOLERANCE_PX: f32 = 0.05;
 /// zig-zagging edges) fails with `limit_exceeded` here instead of filling memory (16 bytes of
 /// scratch per cell, so at most ~64 MB) or time.
 pub const MAX_CELLS_PER_GLYPH: usize = 4_000_000;
+
+// --- Composite glyphs: skrifa's own budgets (read-fonts `limits`), enforced by skrifa while it
+// loads an outline. They are not settable; they are named here so that errors and
+// `haforu_info` name them. A glyph over one fails with `limit_exceeded` naming it.
+
+/// Deepest nesting of composite glyphs (a component of a component of …), HarfBuzz's
+/// `HB_MAX_NESTING_LEVEL`. A composite that refers back to itself hits it too.
+pub const MAX_COMPOSITE_DEPTH: usize = read_fonts::limits::MAX_RECURSION_DEPTH;
+
+/// Most component references followed while assembling one composite glyph (all levels
+/// together): bounds a tree that fans out at every level, which the depth alone does not.
+pub const MAX_COMPOSITE_COMPONENTS: usize = read_fonts::limits::MAX_COMPOSITE_EDGES;
+
+/// Most points in one assembled outline (a composite adds up its components' points).
+pub const MAX_OUTLINE_POINTS: usize = read_fonts::limits::MAX_OUTLINE_POINTS;
+
+// --- Shaping: HarfRust's own budgets (HarfBuzz's `HB_BUFFER_MAX_OPS_FACTOR` and friends in
+// `hb-limits.hh`). HarfRust 0.15 sets them itself for every shaping call from the number of
+// characters and offers no way to change them; these mirror its values. When one runs out,
+// HarfRust stops applying lookups and marks the buffer unsuccessful, and the job fails with
+// `limit_exceeded` naming them (never a half-shaped success).
+
+/// GSUB/GPOS (and morx/kerx) operations per character of the text.
+pub const SHAPING_OPS_PER_CHAR: u64 = 4_096;
+
+/// The operation budget of a short text: `max(chars × SHAPING_OPS_PER_CHAR, MIN_SHAPING_OPS)`.
+pub const MIN_SHAPING_OPS: u64 = 65_536;
+
+/// Glyphs the shaped buffer may hold per character of the text (multiple substitutions).
+pub const SHAPED_GLYPHS_PER_CHAR: u64 = 256;
+
+/// The glyph budget of a short text: `max(chars × SHAPED_GLYPHS_PER_CHAR, MIN_SHAPED_GLYPHS)`.
+pub const MIN_SHAPED_GLYPHS: u64 = 65_536;
+
+/// Deepest nesting of contextual lookups (a lookup applying a lookup applying …).
+pub const MAX_LOOKUP_NESTING: u64 = 64;
 
 /// Byte budget of the glyph coverage cache. When full, the least recently used glyphs go.
 pub const GLYPH_CACHE_BYTES: usize = 32 * 1024 * 1024;

@@ -128,10 +128,13 @@ impl OutlineSink {
     pub fn finish(&mut self, gid: u32) -> Result<(), Error> {
         self.close_contour();
         if self.overflow {
-            return Err(Error::limit(format!(
-                "glyph {gid} flattens into more than {} segments",
-                limits::MAX_SEGMENTS_PER_GLYPH
-            )));
+            let max = limits::MAX_SEGMENTS_PER_GLYPH;
+            return Err(Error::over_budget(
+                format!("glyph {gid}"),
+                format!("more than {max} outline segments"),
+                max,
+                "MAX_SEGMENTS_PER_GLYPH",
+            ));
         }
         if self.bad {
             return Err(Error::font_parse(format!(
@@ -355,11 +358,12 @@ fn rasterize_in(
         }
         clip_x_and_draw(&mut sink, hf, wf, x0, y0, x1, y1);
         if sink.full {
-            return Err(Error::over_limit(
+            let max = limits::MAX_CELLS_PER_GLYPH;
+            return Err(Error::over_budget(
                 format!("glyph {gid}"),
-                format!("more than {} raster cells", limits::MAX_CELLS_PER_GLYPH),
-                format!("{} (MAX_CELLS_PER_GLYPH)", limits::MAX_CELLS_PER_GLYPH),
-                "",
+                format!("more than {max} raster cells"),
+                max,
+                "MAX_CELLS_PER_GLYPH",
             ));
         }
     }

@@ -10,6 +10,9 @@ use crate::font::Instance;
 use crate::limits;
 use crate::raster::{self, Coverage, OutlineSink};
 use crate::shape::{ShapedGlyph, Shaper};
+use read_fonts::tables::glyf::Glyph;
+use read_fonts::TableProvider;
+use skrifa::font::Font;
 use skrifa::{DrawMemory, GlyphId};
 use std::sync::Arc;
 
@@ -111,6 +114,8 @@ pub(crate) fn compose(
     let (cw, ch) = (width as i64, height as i64);
     let size_bits = size_px.to_bits();
     let instance_id = inst.id;
+    // For error messages about an outline that fails to load (cheap: shared font data).
+    let font = inst.font.clone();
     let scaler = inst.scaler(size_px);
     let mut placed: Vec<Placed> = Vec::new();
     let mut work: u64 = 0;
@@ -151,16 +156,19 @@ pub(crate) fn compose(
         sink.reset(phase.0 as f32 / 64.0, phase.1 as f32 / 64.0);
         // A glyph the text needs whose outline cannot be found is a broken font, never a
         // blank glyph (an empty glyph, such as a space, has an outline with no contours).
-        let outline = scaler.outline(GlyphId::new(g.gid)).ok_or_else(|| {
-            Error::font_parse(format!("glyph {}: its outline cannot be read", g.gid))
-        })?;
+        let outline = scaler
+            .outline(GlyphId::new(g.gid))
+            .ok_or_else(|| unreadable_outline(&font, g.gid))?;
         let need = outline.required_memory_size();
         if draw_memory.len() < need {
             draw_memory.resize(need, 0);
         }
         outline
             .draw(DrawMemory::Buffer(&mut draw_memory[..]), &mut *sink)
-            .map_err(|e| Error::font_parse(format!("glyph {}: {e}", g.gid)))?;
+            .map_err(|e| match e.kind() {
+                read_fonts::model::Error::LimitExceeded => unreadable_outline(&font, g.gid),
+                _ => Error::font_parse(format!("glyph {}: {e}", g.gid)),
+            })?;
         sink.finish(g.gid)?;
         let Some((l, t, r, b)) = sink.bounds() else {
             cache.insert(key, Arc::new(Coverage::empty()));
@@ -322,12 +330,128 @@ fn reserve(v: &mut Vec<u8>, extra: usize, what: &str) -> Result<(), Error> {
     })
 }
 
+/// Why skrifa could not load glyph `gid`'s outline: a composite over one of skrifa's budgets
+/// (`limit_exceeded` naming it: [`limits::MAX_COMPOSITE_DEPTH`], a composite that is its own
+/// component, [`limits::MAX_COMPOSITE_COMPONENTS`], [`limits::MAX_OUTLINE_POINTS`]) or else a
+/// broken glyph (`font_parse`). Walks the glyf component tree the way skrifa does; runs only
+/// on this error path, and the budgets bound the walk.
+fn unreadable_outline(font: &Font, gid: u32) -> Error {
+    let broken = || Error::font_parse(format!("glyph {gid}: its outline cannot be read"));
+    let tables = font.tables();
+    let (Ok(glyf), Ok(loca)) = (tables.glyf(), tables.loca(None)) else {
+        return broken();
+    };
+    let Some(root) = loca.get(GlyphId::new(gid), &glyf) else {
+        return broken();
+    };
+    let Some(root) = root.glyph() else {
+        return broken();
+    };
+    let mut walk = CompositeWalk {
+        glyf,
+        loca,
+        path: vec![gid],
+        components: 0,
+        points: 0,
+    };
+    match walk.visit(root) {
+        Err(Over::Depth) => Error::over_budget(
+            format!("glyph {gid}"),
+            format!(
+                "composite components nested more than {} deep",
+                limits::MAX_COMPOSITE_DEPTH
+            ),
+            limits::MAX_COMPOSITE_DEPTH,
+            "MAX_COMPOSITE_DEPTH",
+        ),
+        Err(Over::Cycle(c)) => Error::over_budget(
+            format!("glyph {gid}"),
+            format!("composite components nested without end (glyph {c} is a component of itself)"),
+            limits::MAX_COMPOSITE_DEPTH,
+            "MAX_COMPOSITE_DEPTH",
+        ),
+        Err(Over::Components) => Error::over_budget(
+            format!("glyph {gid}"),
+            format!(
+                "more than {} composite components",
+                limits::MAX_COMPOSITE_COMPONENTS
+            ),
+            limits::MAX_COMPOSITE_COMPONENTS,
+            "MAX_COMPOSITE_COMPONENTS",
+        ),
+        Err(Over::Points) => Error::over_budget(
+            format!("glyph {gid}"),
+            format!("more than {} outline points", limits::MAX_OUTLINE_POINTS),
+            limits::MAX_OUTLINE_POINTS,
+            "MAX_OUTLINE_POINTS",
+        ),
+        Err(Over::Broken) | Ok(()) => broken(),
+    }
+}
+
+/// Which budget a composite glyph broke, or that it is broken.
+enum Over {
+    Depth,
+    Cycle(u32),
+    Components,
+    Points,
+    Broken,
+}
+
+/// skrifa's walk of a glyf component tree (`outline_rec`), counting what its budgets count.
+struct CompositeWalk<'a> {
+    glyf: read_fonts::tables::glyf::Glyf<'a>,
+    loca: read_fonts::tables::loca::Loca<'a>,
+    /// The glyph ids from the root to the glyph being visited.
+    path: Vec<u32>,
+    components: usize,
+    points: usize,
+}
+
+impl CompositeWalk<'_> {
+    fn visit(&mut self, glyph: &Glyph) -> Result<(), Over> {
+        if self.path.len() > limits::MAX_COMPOSITE_DEPTH + 1 {
+            return Err(Over::Depth);
+        }
+        match glyph {
+            Glyph::Simple(simple) => {
+                self.points += simple.num_points();
+                if self.points > limits::MAX_OUTLINE_POINTS {
+                    return Err(Over::Points);
+                }
+            }
+            Glyph::Composite(composite) => {
+                for (component, _) in composite.component_glyphs_and_flags() {
+                    let c = component.to_u32();
+                    if self.path.contains(&c) {
+                        return Err(Over::Cycle(c));
+                    }
+                    let loaded = self.loca.get(component, &self.glyf).ok_or(Over::Broken)?;
+                    let Some(child) = loaded.glyph() else {
+                        continue;
+                    };
+                    self.components += 1;
+                    if self.components > limits::MAX_COMPOSITE_COMPONENTS {
+                        return Err(Over::Components);
+                    }
+                    self.path.push(c);
+                    self.visit(child)?;
+                    self.path.pop();
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 fn check_work(pixels: u64) -> Result<(), Error> {
     if pixels > limits::MAX_RASTER_PIXELS_PER_JOB {
-        return Err(Error::limit(format!(
-            "the job would rasterise more than {} glyph pixels",
-            limits::MAX_RASTER_PIXELS_PER_JOB
-        )));
+        return Err(Error::over_budget(
+            "the job's glyphs",
+            format!("at least {pixels} pixels to rasterise and composite"),
+            limits::MAX_RASTER_PIXELS_PER_JOB,
+            "MAX_RASTER_PIXELS_PER_JOB",
+        ));
     }
     Ok(())
 }

@@ -95,8 +95,15 @@ impl Shaper {
         let options = ShapeOptions::new()
             .plan(Some(plan))
             .features(&text.features);
+        let chars = buffer.len() as u64;
         harfrust::shape(&shaper_font, &mut buffer, options)
             .map_err(|e| Error::font_parse(format!("shaping failed: {e}")))?;
+        if !buffer.allocation_successful() {
+            // HarfRust ran out of one of its budgets and stopped applying lookups: the glyph
+            // run is half shaped, never a result.
+            self.buffer = Some(buffer);
+            return Err(shaping_budget_error(chars));
+        }
         out.extend(
             buffer
                 .glyph_infos()
@@ -114,6 +121,28 @@ impl Shaper {
         self.buffer = Some(buffer);
         Ok(())
     }
+}
+
+/// HarfRust's budgets for a text of `chars` characters ([`limits::SHAPING_OPS_PER_CHAR`] and
+/// the rest) ran out; HarfRust does not say which one, so the error names all three.
+fn shaping_budget_error(chars: u64) -> Error {
+    let ops = (chars * limits::SHAPING_OPS_PER_CHAR).max(limits::MIN_SHAPING_OPS);
+    let glyphs = (chars * limits::SHAPED_GLYPHS_PER_CHAR).max(limits::MIN_SHAPED_GLYPHS);
+    Error::over_limit(
+        "shaping text.content",
+        format!(
+            "the font's GSUB/GPOS lookups need more than {ops} operations, {glyphs} glyphs \
+             or {} nested lookups",
+            limits::MAX_LOOKUP_NESTING
+        ),
+        format!(
+            "{ops} operations (SHAPING_OPS_PER_CHAR × {chars} characters, at least \
+             MIN_SHAPING_OPS), {glyphs} glyphs (SHAPED_GLYPHS_PER_CHAR × {chars}, at least \
+             MIN_SHAPED_GLYPHS) and {} nested lookups (MAX_LOOKUP_NESTING)",
+            limits::MAX_LOOKUP_NESTING
+        ),
+        "",
+    )
 }
 
 /// The HarfBuzz serialisation used by the shaping goldens:

@@ -29,6 +29,7 @@ macro_rules! golden_cases {
 }
 
 mod backend;
+mod budgets;
 mod common;
 mod errors;
 mod fonts;

@@ -185,10 +185,133 @@ def make_bad_loca(d, src):
     open(os.path.join(d, "badloca.ttf"), "wb").write(bytes(b))
 
 
+# tests/fonts/limits/budgets.ttf: the DejaVu subset plus glyphs and lookups that break the
+# engine's work budgets (src/limits.rs), one per character:
+#   U+E000 a composite chain 70 deep (MAX_COMPOSITE_DEPTH is 64)
+#   U+E001 a composite chain 60 deep (within the budget: renders like "H")
+#   U+E002 a composite that is its own component
+#   U+E003 64 components of 64 components of "H": 4,160 references (MAX_COMPOSITE_COMPONENTS 2,048)
+#   U+E004 40 components of a 2,000-point glyph: 80,000 points (MAX_OUTLINE_POINTS 65,536)
+#   U+E005 12,000 far-off control points: over 2,000,000 segments at 10,000 px (MAX_SEGMENTS_PER_GLYPH)
+#   U+E006 2,000 tall steep edges: over 4,000,000 raster cells at 10,000 px on a 10,000×5,000 canvas
+#          (MAX_CELLS_PER_GLYPH)
+#   "1"    calt: a contextual lookup applying 4 lookups that each apply 4 …, 12 levels: 4^12
+#          lookup applications (HarfRust's operation budget is 65,536 for a short text)
+#   "2"    calt: a chain of 70 contextual lookups each applying the next (nesting limit 64)
+# Every other character is the DejaVu subset's own (its GSUB is replaced by these lookups).
+LIMIT_CHAIN_DEEP = 70
+LIMIT_CHAIN_OK = 60
+LIMIT_FAN = 64
+LIMIT_POINTS_GLYPH = 2000
+LIMIT_POINTS_COPIES = 40
+LIMIT_OPS_LEVELS = 12
+LIMIT_CELL_EDGES = 2000
+LIMIT_NEST_LEVELS = 70
+
+
+def make_limit_fonts():
+    from fontTools.feaLib.builder import addOpenTypeFeaturesFromString
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib.tables import ttProgram
+    from fontTools.ttLib.tables._g_l_y_f import Glyph, GlyphComponent, GlyphCoordinates
+
+    d = os.path.join(FONTS, "limits")
+    os.makedirs(d, exist_ok=True)
+    tt = TTFont(os.path.join(FONTS, "DejaVuSans-subset.ttf"), recalcTimestamp=False)
+    # A self-referencing composite cannot have its bounds or maxp recomputed.
+    tt.recalcBBoxes = False
+    glyf, hmtx = tt["glyf"], tt["hmtx"]
+    order = list(tt.getGlyphOrder())
+    cmap = tt.getBestCmap()
+    base = cmap[ord("H")]
+    adv = hmtx[base][0]
+    new = {}
+
+    def composite(name, parts):
+        g = Glyph()
+        g.numberOfContours = -1
+        g.components = []
+        for part in parts:
+            c = GlyphComponent()
+            c.glyphName, c.x, c.y, c.flags = part, 0, 0, 0
+            g.components.append(c)
+        h = glyf[base]
+        g.xMin, g.yMin, g.xMax, g.yMax = h.xMin, h.yMin, h.xMax, h.yMax
+        new[name] = g
+
+    for prefix, n in (("deep", LIMIT_CHAIN_DEEP), ("ok", LIMIT_CHAIN_OK)):
+        for i in range(n):
+            composite("%s%d" % (prefix, i), [base if i == n - 1 else "%s%d" % (prefix, i + 1)])
+    composite("selfref", ["selfref"])
+    composite("fan0", ["fan1"] * LIMIT_FAN)
+    composite("fan1", [base] * LIMIT_FAN)
+    pen = TTGlyphPen(None)
+    pen.moveTo((100, 0))
+    for i in range(1, LIMIT_POINTS_GLYPH):
+        pen.lineTo((100 + i % 2 * 20 + i // 2 % 2, 700 * i // LIMIT_POINTS_GLYPH))
+    pen.closePath()
+    many = pen.glyph()
+    many.recalcBounds(None)
+    new["manypoints"] = many
+    composite("points", ["manypoints"] * LIMIT_POINTS_COPIES)
+    # 12,000 off-curve points zig-zagging 2,200 units: at 10,000 px each curve wants more
+    # than MAX_SEGMENTS_PER_CURVE (256) segments, over 3 million in all.
+    g = Glyph()
+    g.numberOfContours = 1
+    g.coordinates = GlyphCoordinates([(i % 1000, 1800 if i % 2 else -400) for i in range(12000)])
+    g.flags = bytearray([0] * 12000)
+    g.endPtsOfContours = [11999]
+    g.program = ttProgram.Program()
+    g.program.fromBytecode(b"")
+    g.recalcBounds(None)
+    new["segments"] = g
+    # 2,000 steep edges 1,400 units tall (6,800 px at 10,000 px per em on 2048 units): each
+    # crosses ~3,750 canvas rows, ~7.5 million raster cells (MAX_CELLS_PER_GLYPH 4,000,000).
+    pen = TTGlyphPen(None)
+    pen.moveTo((0, 0))
+    for i in range(1, LIMIT_CELL_EDGES):
+        pen.lineTo((i, 1400 if i % 2 else 0))
+    pen.closePath()
+    new["cells"] = pen.glyph()
+    new["cells"].recalcBounds(None)
+    for name, g in new.items():
+        glyf.glyphs[name] = g
+        hmtx[name] = (adv, getattr(g, "xMin", 0))  # lsb = xMin, as in any glyf font
+        order.append(name)
+    glyf.glyphOrder = order
+    tt.setGlyphOrder(order)
+    tt["maxp"].numGlyphs = len(order)
+    for table in tt["cmap"].tables:
+        if table.isUnicode():
+            table.cmap.update({0xE000: "deep0", 0xE001: "ok0", 0xE002: "selfref",
+                               0xE003: "fan0", 0xE004: "points",
+                               0xE005: "segments", 0xE006: "cells"})
+    one, two = cmap[ord("1")], cmap[ord("2")]
+    fea = ["languagesystem DFLT dflt;", "languagesystem latn dflt;",
+           "lookup ops%d { sub %s by %s; } ops%d;" % (LIMIT_OPS_LEVELS, one, one, LIMIT_OPS_LEVELS)]
+    for i in range(LIMIT_OPS_LEVELS - 1, -1, -1):
+        fea.append("lookup ops%d { sub %s' %s; } ops%d;"
+                   % (i, one, " ".join(["lookup ops%d" % (i + 1)] * 4), i))
+    fea.append("lookup nest%d { sub %s by %s; } nest%d;" % (LIMIT_NEST_LEVELS, two, two, LIMIT_NEST_LEVELS))
+    for i in range(LIMIT_NEST_LEVELS - 1, -1, -1):
+        fea.append("lookup nest%d { sub %s' lookup nest%d; } nest%d;" % (i, two, i + 1, i))
+    fea.append("feature calt { lookup ops0; lookup nest0; } calt;")
+    del tt["GSUB"]
+    addOpenTypeFeaturesFromString(tt, "\n".join(fea), tables=["GSUB"])
+    out = os.path.join(d, "budgets.ttf")
+    tt.save(out)
+    print("wrote", os.path.relpath(out, ROOT))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--source-sans-dir", help="extracted npm source-sans package dir")
+    ap.add_argument("--limits-only", action="store_true",
+                    help="only write tests/fonts/limits/ (from the DejaVu subset already here)")
     args = ap.parse_args()
+    if args.limits_only:
+        make_limit_fonts()
+        return
     os.makedirs(FONTS, exist_ok=True)
     os.makedirs(DEFAULT_FONT_DIR, exist_ok=True)
     for out, src, uni, lic in SUBSETS:
@@ -208,12 +331,13 @@ def main():
     ttc.save(os.path.join(FONTS, "Collection-subset.ttc"))
     os.remove(os.path.join(FONTS, "DejaVuSans-Bold-subset.ttf"))
     make_broken()
+    make_limit_fonts()
     # default font embedded by the engine
     name, src, uni = DEFAULT_FONT
     subset(src, os.path.join(DEFAULT_FONT_DIR, name), uni)
     with open(os.path.join(DEFAULT_FONT_DIR, "OFL.txt"), "w", encoding="utf-8") as f:
         f.write(open(os.path.join(FONTS, "OFL-Inter.txt"), encoding="utf-8").read())
-    for d in (FONTS, os.path.join(FONTS, "broken"), DEFAULT_FONT_DIR):
+    for d in (FONTS, os.path.join(FONTS, "broken"), os.path.join(FONTS, "limits"), DEFAULT_FONT_DIR):
         for p in sorted(os.listdir(d)):
             fp = os.path.join(d, p)
             if os.path.isfile(fp):

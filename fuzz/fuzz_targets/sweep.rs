@@ -1,0 +1,8 @@
+#![no_main]
+//! cargo-fuzz target `sweep` (see fuzz/harness.rs).
+
+#[path = "../harness.rs"]
+#[allow(dead_code)]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::sweep(data));
