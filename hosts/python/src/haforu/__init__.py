@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .batch import process_jobs
 from .errors import FontNotFoundError, HaforuError, InvalidJobError, RenderError
+from .parallel import render_batch
 from .matching import (
     AlignCompareResult, Comparison, ResizeResult, SweepPoint, align_and_compare, compare, font_info, resize_bilinear,
 )
@@ -28,6 +29,7 @@ def is_available() -> bool:
 
 __all__ = [
     "process_jobs",
+    "render_batch",
     "StreamingSession",
     "Metrics",
     "align_and_compare",
