@@ -7,7 +7,7 @@ WASM_OUT := target/haforu.wasm
 VENV := target/venv
 PY := $(VENV)/bin/python
 
-.PHONY: sample test wasm venv lint test-core test-cli test-python test-web bench references
+.PHONY: sample test wasm venv lint test-core test-cli test-python test-web bench references soak
 
 # The README's first command: the bundled default font renders a sample to hello.png.
 sample: wasm
@@ -117,6 +117,10 @@ serve-www: web
 
 test-cli: wasm ; $(CARGO) test --release -p haforu-cli -p haforu-guest
 bench-cli: wasm ; bash bench/cli_bench.sh
+# Hostile-load soak of the server, Python and Node, and one million renders (bench/soak.sh).
+soak: wasm web $(PYVENV)/.ok
+	$(PY_WHEEL_INSTALL)
+	bash bench/soak.sh $(SOAK_ARGS)
 
 # --- Fuzzing (fuzz/, cargo-fuzz with sanitizer none: stable Rust) -----------------------------
 # `make fuzz` runs every target for FUZZ_SECONDS (default 60) each, starting from seed corpora
