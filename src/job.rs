@@ -834,7 +834,10 @@ mod tests {
         assert_eq!(est(&make(48, "Hi", "pgm", 800, 100)), 2 * 48 * 48 + 80_000);
         // Glyphs beyond the canvas are clipped: ink is bounded by the canvas.
         assert_eq!(est(&make(10_000, "WWWW", "metrics", 3000, 1200)), 3_600_000);
-        assert_eq!(est(&make(2000, "W", "pgm", 10_000, 5000)), 4_000_000 + 50_000_000);
+        assert_eq!(
+            est(&make(2000, "W", "pgm", 10_000, 5000)),
+            4_000_000 + 50_000_000
+        );
         assert_eq!(est(&make(48, "Hi", "glyphs", 800, 100)), 2);
         // A sweep multiplies by its points; a job that does not parse costs nothing.
         let sweep = make(100, "A", "metrics", 200, 200).replace(

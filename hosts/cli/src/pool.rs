@@ -32,15 +32,17 @@ pub struct Pool {
 impl Pool {
     /// Starts `workers` threads (at least one) behind a queue of `queue` tasks.
     pub fn new(rt: &Arc<Runtime>, workers: usize, queue: usize) -> Pool {
-        Pool::with_workers("haforu-worker", workers, queue, || rt.worker())
+        Pool::with_workers("haforu-worker", workers, queue, || rt.worker(), || {})
     }
 
-    /// [`Pool::new`] with threads named `name-N`, each running the worker `make` builds.
+    /// [`Pool::new`] with threads named `name-N`, each running the worker `make` builds after
+    /// calling `on_start` on its own thread.
     pub fn with_workers(
         name: &str,
         workers: usize,
         queue: usize,
         make: impl Fn() -> Worker,
+        on_start: fn(),
     ) -> Pool {
         let capacity = queue.max(1);
         let (tx, rx) = async_channel::bounded::<Task>(capacity);
@@ -51,6 +53,7 @@ impl Pool {
                 std::thread::Builder::new()
                     .name(format!("{name}-{i}"))
                     .spawn(move || {
+                        on_start();
                         while let Ok(task) = rx.recv_blocking() {
                             task(&mut worker);
                         }

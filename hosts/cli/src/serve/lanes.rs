@@ -7,6 +7,8 @@
 //! (`--heavy-queue`), whose instances are recycled once they pass [`HEAVY_RECYCLE_MB`]. When
 //! that queue is full, `/render` answers `overloaded` (503) at once and `/batch` runs the job
 //! where it is (a batch waits rather than fails). `--heavy-workers 0` turns the lane off.
+//! On Linux the heavy lane's threads run at a lower priority (nice +10): on a busy machine
+//! cheap jobs are scheduled first, and heavy ones use what CPU is left.
 
 use std::sync::Arc;
 
@@ -38,11 +40,17 @@ pub enum Moved {
 impl Lanes {
     pub fn new(rt: &Arc<Runtime>, workers: usize, queue: usize, heavy_mpx: u64) -> Lanes {
         let heavy = (workers > 0).then(|| {
-            Pool::with_workers("haforu-heavy", workers, queue, || {
-                let mut w = rt.worker();
-                w.set_recycle_memory_mb(HEAVY_RECYCLE_MB.min(rt.sandbox.recycle_memory_mb));
-                w
-            })
+            Pool::with_workers(
+                "haforu-heavy",
+                workers,
+                queue,
+                || {
+                    let mut w = rt.worker();
+                    w.set_recycle_memory_mb(HEAVY_RECYCLE_MB.min(rt.sandbox.recycle_memory_mb));
+                    w
+                },
+                lower_priority,
+            )
         });
         Lanes {
             heavy,
@@ -96,5 +104,17 @@ impl Lanes {
         if let Some(p) = self.heavy {
             p.join();
         }
+    }
+}
+
+/// Lowers the calling thread's scheduling priority (Linux: `nice` is per thread). Best effort:
+/// a failure leaves the priority as it was.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system calls on the calling thread with valid arguments; no memory is
+    // shared with the kernel.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        let _ = libc::setpriority(libc::PRIO_PROCESS, tid, 10);
     }
 }
