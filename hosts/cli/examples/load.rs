@@ -7,8 +7,13 @@
 //! addresses are accepted, and the run always stops after S seconds.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+#[path = "common/http.rs"]
+mod http;
+
+use std::io::BufReader;
 use std::net::{SocketAddr, TcpStream};
+
+use http::{connect, exchange};
 use std::time::{Duration, Instant};
 
 fn main() {
@@ -100,15 +105,10 @@ fn worker(addr: SocketAddr, request: &[u8], end: Instant) -> (Vec<u32>, BTreeMap
     let mut codes = BTreeMap::new();
     let mut errors = 0;
     let mut conn: Option<BufReader<TcpStream>> = None;
-    let mut body = Vec::new();
     while Instant::now() < end {
         if conn.is_none() {
-            match TcpStream::connect(addr) {
-                Ok(s) => {
-                    let _ = s.set_nodelay(true);
-                    let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
-                    conn = Some(BufReader::with_capacity(256 << 10, s));
-                }
+            match connect(addr) {
+                Ok(c) => conn = Some(c),
                 Err(_) => {
                     errors += 1;
                     std::thread::sleep(Duration::from_millis(10));
@@ -118,8 +118,8 @@ fn worker(addr: SocketAddr, request: &[u8], end: Instant) -> (Vec<u32>, BTreeMap
         }
         let c = conn.as_mut().expect("connected");
         let t = Instant::now();
-        match exchange(c, request, &mut body) {
-            Ok(code) => {
+        match exchange(c, request) {
+            Ok((code, _)) => {
                 lat.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
                 *codes.entry(code).or_default() += 1;
             }
@@ -130,36 +130,4 @@ fn worker(addr: SocketAddr, request: &[u8], end: Instant) -> (Vec<u32>, BTreeMap
         }
     }
     (lat, codes, errors)
-}
-
-fn exchange(
-    c: &mut BufReader<TcpStream>,
-    request: &[u8],
-    body: &mut Vec<u8>,
-) -> std::io::Result<u16> {
-    c.get_mut().write_all(request)?;
-    let mut line = String::new();
-    c.read_line(&mut line)?;
-    let code: u16 = line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other("bad status line"))?;
-    let mut len = 0usize;
-    loop {
-        line.clear();
-        c.read_line(&mut line)?;
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = l.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                len = v.trim().parse().unwrap_or(0);
-            }
-        }
-    }
-    body.resize(len, 0);
-    c.read_exact(body)?;
-    Ok(code)
 }
