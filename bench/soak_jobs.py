@@ -26,6 +26,8 @@ healthy = [
     job("inter-wght", {"name": "Inter-VF-subset.ttf", "size": 64, "variations": {"wght": 700}}, "Hamburg", "metrics", 600, 100),
     job("arabic", {"name": "NotoSansArabic-subset.ttf", "size": 40}, "مرحبا بالعالم", "metrics", 600, 100),
     job("glyph-a", {"name": "Inter-VF-subset.ttf", "size": 200, "variations": {"wght": 400}}, "A", "metrics", 300, 300),
+    # The matching workload: one glyph at 1000 px on 3000x1200 (a 3.6 Mpx coverage canvas).
+    job("match-a", {"name": "Inter-VF-subset.ttf", "size": 1000, "variations": {"wght": 600}}, "A", "metrics", 3000, 1200),
 ]
 cut = (ROOT / "tests/fonts/DejaVuSans-subset.ttf").read_bytes()[:5000]
 hostile = [

@@ -255,8 +255,8 @@ pub fn work_estimate(job_json: &[u8]) -> u64 {
 }
 
 impl Job {
-    /// An upper estimate of the pixels this job touches: per render the glyphs' em squares
-    /// (bounded by the canvas, which clips them), plus the canvas itself for an image format
+    /// An upper estimate of the pixels this job touches: per render each glyph's em square
+    /// (bounded by the canvas, which clips it), plus the canvas itself for an image format
     /// (filled, encoded) or a comparison (the target, aligned); times the sweep's points. A
     /// ranking of cost, not a time: a 48 px word on 800×100 is ~10⁵, one 1000 px glyph on
     /// 3000×1200 as `pgm` ~5·10⁶, a 10,000×5,000 canvas 5·10⁷.
@@ -264,7 +264,8 @@ impl Job {
         let canvas = u64::from(self.rendering.width) * u64::from(self.rendering.height);
         let em = self.font.size_px.clamp(0.0, limits::MAX_SIZE_PX);
         let glyphs = self.text.content.chars().count() as u64;
-        let ink = glyphs.saturating_mul((em * em) as u64).min(canvas);
+        // Each glyph is rasterised on its own before compositing: clipped, but not shared.
+        let ink = glyphs.saturating_mul(((em * em) as u64).min(canvas));
         let per_render = match self.rendering.format {
             Format::Glyphs => glyphs,
             Format::Metrics if self.compare.is_none() => ink,
@@ -832,8 +833,12 @@ mod tests {
         // Two 48 px glyphs as metrics: their em squares; as pgm the 800×100 canvas too.
         assert_eq!(est(&make(48, "Hi", "metrics", 800, 100)), 2 * 48 * 48);
         assert_eq!(est(&make(48, "Hi", "pgm", 800, 100)), 2 * 48 * 48 + 80_000);
-        // Glyphs beyond the canvas are clipped: ink is bounded by the canvas.
-        assert_eq!(est(&make(10_000, "WWWW", "metrics", 3000, 1200)), 3_600_000);
+        // Each glyph is clipped by the canvas, and each is rasterised on its own.
+        assert_eq!(est(&make(10_000, "W", "metrics", 3000, 1200)), 3_600_000);
+        assert_eq!(
+            est(&make(10_000, "WWWW", "metrics", 3000, 1200)),
+            4 * 3_600_000
+        );
         assert_eq!(
             est(&make(2000, "W", "pgm", 10_000, 5000)),
             4_000_000 + 50_000_000

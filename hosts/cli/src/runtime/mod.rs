@@ -96,6 +96,7 @@ impl Runtime {
     /// deadline is configured and reads the engine's facts from a first instance.
     pub fn new(sandbox: Sandbox) -> Result<Arc<Runtime>, String> {
         let module = GuestModule::load(WASM, sandbox.timeout_ms > 0, code_cache())?;
+        give_back_freed_memory();
         let mut guest =
             haforu_guest::Guest::new(&module, SandboxLimits::default()).map_err(|f| f.reason)?;
         let d = guest.info().map_err(|f| f.reason)?;
@@ -183,6 +184,17 @@ impl Runtime {
     /// A worker with its own memory cap (the envelope splitter needs room for a big input).
     pub fn worker_with_cap(self: &Arc<Self>, memory_cap_bytes: u64) -> Worker {
         Worker::new(Arc::clone(self), memory_cap_bytes)
+    }
+}
+
+/// Returns memory freed inside the allocator to the system. Compiling the module (a code-cache
+/// miss) leaves ~35 MB free in the compiler threads' malloc arenas (82 → 46 MB RSS at start),
+/// which glibc would otherwise keep for the life of a long-running `serve`.
+fn give_back_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free pages of the allocator's own arenas.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

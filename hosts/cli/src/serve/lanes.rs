@@ -19,9 +19,10 @@ use crate::runtime::{Runtime, Worker};
 /// heavy lane without being estimated: reading it is itself the cost.
 pub const HEAVY_BODY_BYTES: usize = 1 << 20;
 
-/// Instances of the heavy lane are rebuilt once their memory passes this after a job, so a
-/// giant canvas does not keep its memory for the server's lifetime.
-pub const HEAVY_RECYCLE_MB: u64 = 32;
+/// Instances of the heavy lane are rebuilt once their memory passes this after a job, so the
+/// memory a giant canvas or a big font took is given back at once: any job big enough for this
+/// lane passes it, and a new instance costs far less than such a job.
+pub const HEAVY_RECYCLE_MB: u64 = 8;
 
 pub struct Lanes {
     heavy: Option<Pool>,
