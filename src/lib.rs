@@ -154,6 +154,18 @@ impl Engine {
         font_handle: Option<u32>,
         data: &mut Vec<u8>,
     ) -> Result<Rendered, JobError> {
+        self.render_job(job, font_handle, data, false)
+    }
+
+    /// [`render_into`](Self::render_into); with `ink_box`, a `raw` image may be only its ink
+    /// box ([`RunOptions::ink_box`], [`Rendered::data_box`]).
+    fn render_job(
+        &mut self,
+        job: &Job,
+        font_handle: Option<u32>,
+        data: &mut Vec<u8>,
+        ink_box: bool,
+    ) -> Result<Rendered, JobError> {
         data.clear();
         let fail = |error: Error| JobError {
             id: job.id.clone(),
@@ -166,7 +178,8 @@ impl Engine {
             Some(c) => self.target(&c.target).map(|t| Some((t, c.method))),
         }
         .and_then(|target| {
-            self.render_with(job, handle, &job.font.variations, target.as_ref(), data)
+            let variations = &job.font.variations;
+            self.render_with(job, handle, variations, target.as_ref(), data, ink_box)
         });
         if temporary {
             self.drop_font(handle);
@@ -187,6 +200,7 @@ impl Engine {
         variations: &[([u8; 4], f32)],
         target: Option<&Target>,
         data: &mut Vec<u8>,
+        ink_box: bool,
     ) -> Result<Rendered, Error> {
         let (inst, evicted) = self.fonts.instance(
             handle,
@@ -210,6 +224,7 @@ impl Engine {
             height: spec.height,
             data: Vec::new(),
             actual_bbox: [0; 4],
+            data_box: None,
             metrics: None,
             glyphs: None,
             font_path: job.font.path.clone(),
@@ -244,6 +259,7 @@ impl Engine {
             Format::Raw | Format::Pgm | Format::Png => {
                 out.actual_bbox = ink.tight_bbox();
                 match spec.format {
+                    Format::Raw if ink_box => out.data_box = Some(ink.write_box_or_canvas(data)?),
                     Format::Raw => ink.write_pixels(data)?,
                     Format::Pgm => {
                         encode::pgm_header(spec.width, spec.height, data);
@@ -325,7 +341,7 @@ impl Engine {
             coords.truncate(base);
             coords.extend_from_slice(p);
             let mut data = Vec::new();
-            match self.render_with(job, handle, &coords, target.as_ref(), &mut data) {
+            match self.render_with(job, handle, &coords, target.as_ref(), &mut data, false) {
                 Ok(mut r) if payload + data.len() > limits::MAX_SWEEP_PAYLOAD_BYTES => {
                     r.data.clear();
                     out.push(SweepPoint::Failed {
@@ -571,7 +587,8 @@ impl Engine {
             }
             return;
         }
-        match self.render_into(&job, font_handle, &mut out.data) {
+        let ink_box = opts.ink_box && opts.data_out_of_band;
+        match self.render_job(&job, font_handle, &mut out.data, ink_box) {
             Ok(r) => result::write_success(&r, opts, out),
             Err(e) => fail(out, e),
         }

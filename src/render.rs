@@ -558,6 +558,19 @@ impl InkBox {
         px
     }
 
+    /// Append the box's rows alone (0 = ink, 255 = paper) when the box is at most a quarter of
+    /// the canvas, else the full canvas; returns the part written, `[x, y, w, h]`.
+    pub fn write_box_or_canvas(&self, out: &mut Vec<u8>) -> Result<[u32; 4], Error> {
+        let canvas = u64::from(self.canvas_width) * u64::from(self.canvas_height);
+        if u64::from(self.w) * u64::from(self.h) * 4 > canvas {
+            self.write_pixels(out)?;
+            return Ok([0, 0, self.canvas_width, self.canvas_height]);
+        }
+        reserve(out, self.ink.len(), "the ink box")?;
+        out.extend(self.ink.iter().map(|&v| 255 - v));
+        Ok([self.x, self.y, self.w, self.h])
+    }
+
     /// Append the full canvas (0 = ink, 255 = paper) to `out`; a `resource_limit` error if
     /// the memory cannot be had (a host's memory cap).
     pub fn write_pixels(&self, out: &mut Vec<u8>) -> Result<(), Error> {

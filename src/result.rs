@@ -27,6 +27,11 @@ pub struct RunOptions {
     pub no_handles: bool,
     /// The server's rule: `font.path` is refused and `font.name` is a font the host provides.
     pub named_fonts: bool,
+    /// With `data_out_of_band`, a `raw` image may be sent as its ink box alone (rows of the box,
+    /// `rendering.data_box` = `[x, y, w, h]`, paper elsewhere) when the box is at most a quarter
+    /// of the canvas; otherwise the whole canvas, with `data_box` `[0, 0, width, height]`. For
+    /// hosts that build the canvas themselves (numpy, JS): the bytes they assemble are the same.
+    pub ink_box: bool,
 }
 
 /// A rendered job, before serialisation.
@@ -44,6 +49,9 @@ pub struct Rendered {
     pub data: Vec<u8>,
     /// Tight ink box (image formats).
     pub actual_bbox: [u32; 4],
+    /// With [`RunOptions::ink_box`], the part of the `raw` canvas that `data` holds,
+    /// `[x, y, w, h]` (every other pixel is paper, 255); `None`: `data` is the whole image.
+    pub data_box: Option<[u32; 4]>,
     /// Metrics (`metrics` format).
     pub metrics: Option<Metrics>,
     /// The glyph run (`glyphs` format).
@@ -204,6 +212,8 @@ struct RenderingJson<'a> {
     width: u32,
     height: u32,
     actual_bbox: [u32; 4],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_box: Option<[u32; 4]>,
     #[serde(skip)]
     _p: core::marker::PhantomData<&'a ()>,
 }
@@ -268,6 +278,7 @@ pub(crate) fn write_success(r: &Rendered, opts: RunOptions, out: &mut Output) {
         width: r.width,
         height: r.height,
         actual_bbox: r.actual_bbox,
+        data_box: r.data_box,
         _p: core::marker::PhantomData,
     });
     let json = ResultJson {
@@ -542,6 +553,7 @@ pub(crate) fn write_sweep(
                         width: r.width,
                         height: r.height,
                         actual_bbox: r.actual_bbox,
+                        data_box: None,
                         _p: core::marker::PhantomData,
                     }),
                     metrics: r.metrics.as_ref(),

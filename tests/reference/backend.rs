@@ -131,6 +131,7 @@ impl Runner {
                     splice_data: flags & flags::SPLICE_DATA != 0,
                     no_handles: flags & flags::NO_HANDLES != 0,
                     named_fonts: flags & flags::NAMED_FONTS != 0,
+                    ink_box: flags & flags::INK_BOX != 0,
                 };
                 assert_eq!(
                     flags & flags::VALIDATE_ONLY,

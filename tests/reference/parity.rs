@@ -10,7 +10,7 @@
 use crate::backend::{module, Backend, Runner};
 use crate::common::{raster_cases, repo, sha256_hex, with_format, Host};
 use crate::fonts;
-use haforu_guest::flags::{DATA_OUT_OF_BAND, POINTS_OUT_OF_BAND};
+use haforu_guest::flags::{DATA_OUT_OF_BAND, INK_BOX, POINTS_OUT_OF_BAND};
 use haforu_guest::{key, status, EXPORTS};
 use serde_json::{json, Value};
 use std::sync::OnceLock;
@@ -135,5 +135,77 @@ fn sweeps_and_comparisons_are_identical_in_wasm() {
             assert_eq!(n.text(), w.text(), "{} flags {flags}", job["id"]);
             assert_eq!(n, w, "{} flags {flags}", job["id"]);
         }
+    }
+}
+
+/// `INK_BOX`: the box pasted on a white canvas is the plain `raw` canvas, byte for byte, on both
+/// backends and for every raster case (clipped glyphs, blank runs, RTL, variable fonts); a small
+/// box goes alone, a big one as the whole canvas.
+#[test]
+fn ink_box_pastes_into_the_raw_canvas() {
+    let matching = |v: &Value, k: &str| v["rendering"][k].clone();
+    for backend in [Backend::Native, Backend::Wasm] {
+        let mut r = Runner::new(backend);
+        let (mut boxed, mut whole) = (0, 0);
+        let mut cases: Vec<Value> = raster_cases().to_vec();
+        // The matching workload and a text that draws nothing.
+        let mut a = cases[0].clone();
+        a["id"] = "match-a".into();
+        a["font"] = json!({"path": "tests/fonts/Inter-VF-subset.ttf", "size": 1000, "variations": {"wght": 620}});
+        a["text"] = json!({"content": "A"});
+        a["rendering"] = json!({"format": "raw", "width": 3000, "height": 1200});
+        let mut blank = a.clone();
+        blank["id"] = "blank".into();
+        blank["text"] = json!({"content": " "});
+        cases.extend([a, blank]);
+        for case in &cases {
+            let job = with_format(case, "raw");
+            let plain = r.run(&job, DATA_OUT_OF_BAND);
+            let part = r.run(&job, DATA_OUT_OF_BAND | INK_BOX);
+            let (pv, bv) = (plain.value(), part.value());
+            assert_eq!(plain.status, 0, "{}", plain.text());
+            assert_eq!(matching(&pv, "actual_bbox"), matching(&bv, "actual_bbox"));
+            assert!(
+                pv["rendering"].get("data_box").is_none(),
+                "{}",
+                plain.text()
+            );
+            let (w, h) = (
+                pv["rendering"]["width"].as_u64().unwrap() as usize,
+                pv["rendering"]["height"].as_u64().unwrap() as usize,
+            );
+            let b: Vec<usize> = bv["rendering"]["data_box"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as usize)
+                .collect();
+            let (x, y, bw, bh) = (b[0], b[1], b[2], b[3]);
+            assert_eq!(part.data.len(), bw * bh, "{}", part.text());
+            let mut canvas = vec![255u8; w * h];
+            for row in 0..bh {
+                let dst = (y + row) * w + x;
+                canvas[dst..dst + bw].copy_from_slice(&part.data[row * bw..(row + 1) * bw]);
+            }
+            assert!(
+                canvas == plain.data,
+                "{backend:?} {}: the pasted box differs from the raw canvas",
+                case["id"]
+            );
+            if (bw, bh) == (w, h) {
+                whole += 1;
+            } else {
+                assert!(
+                    bw * bh * 4 <= w * h,
+                    "{}: a box over a quarter of the canvas went alone",
+                    case["id"]
+                );
+                boxed += 1;
+            }
+        }
+        assert!(
+            boxed >= 2 && whole >= 1,
+            "{backend:?}: {boxed} boxed, {whole} whole"
+        );
     }
 }

@@ -43,6 +43,8 @@ pub mod flags {
     pub const NO_HANDLES: u32 = 16;
     /// The server's rule: `font.path` refused, `font.name` is a font the host provides.
     pub const NAMED_FONTS: u32 = 32;
+    /// With `DATA_OUT_OF_BAND`, a `raw` image may be only its ink box (`rendering.data_box`).
+    pub const INK_BOX: u32 = 64;
 }
 
 /// Descriptor `status` values.

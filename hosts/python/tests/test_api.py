@@ -75,6 +75,21 @@ def test_render_to_numpy_matches_json_raw(session: haforu.StreamingSession) -> N
     assert np.array_equal(a, raw)
 
 
+def test_render_to_numpy_small_ink_box_and_blank(session: haforu.StreamingSession) -> None:
+    # One 1000 px glyph on 3000x1200 comes from the engine as its ink box alone (INK_BOX) and
+    # is pasted on a white canvas here; a blank text sends no pixels at all. Both must equal
+    # the engine's own raw canvas.
+    for text in ("A", " "):
+        a = session.render_to_numpy(INTER, text, 1000, 3000, 1200, variations={"wght": 630})
+        j = job("r", font={"path": str(INTER), "size": 1000, "variations": {"wght": 630}}, width=3000, height=1200)
+        j["text"]["content"] = text
+        out = json.loads(session.render(dumps(j)))
+        raw = np.frombuffer(base64.b64decode(out["rendering"]["data"]), np.uint8).reshape(1200, 3000)
+        assert a.shape == (1200, 3000) and a.flags["C_CONTIGUOUS"] and a.flags["WRITEABLE"]
+        assert np.array_equal(a, raw)
+    assert int((a == 255).sum()) == 3000 * 1200
+
+
 def test_variations_change_pixels(session: haforu.StreamingSession) -> None:
     light = session.render_to_numpy(INTER, "Hamburgefonstiv", 48, 800, 100, variations={"wght": 100})
     bold = session.render_to_numpy(INTER, "Hamburgefonstiv", 48, 800, 100, variations={"wght": 900})

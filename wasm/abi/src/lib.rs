@@ -33,8 +33,13 @@ pub const FLAG_NO_HANDLES: i32 = 16;
 /// `haforu_run` flag: the server's rule (`font.path` refused, `font.name` read by the host).
 pub const FLAG_NAMED_FONTS: i32 = 32;
 
+/// `haforu_run` flag: with `DATA_OUT_OF_BAND`, a `raw` image may be only its ink box
+/// (`rendering.data_box` says which part of the canvas the data holds).
+pub const FLAG_INK_BOX: i32 = 64;
+
 /// Every `haforu_run` flag bit.
 const RUN_FLAGS: i32 = FLAG_DATA_OUT_OF_BAND
+    | FLAG_INK_BOX
     | FLAG_VALIDATE_ONLY
     | FLAG_POINTS_OUT_OF_BAND
     | FLAG_SPLICE_DATA
@@ -225,6 +230,7 @@ pub extern "C" fn haforu_run(
                     splice_data: flags & FLAG_SPLICE_DATA != 0,
                     no_handles: flags & FLAG_NO_HANDLES != 0,
                     named_fonts: flags & FLAG_NAMED_FONTS != 0,
+                    ink_box: flags & FLAG_INK_BOX != 0,
                 };
                 if flags & FLAG_VALIDATE_ONLY != 0 {
                     engine.validate_json(job, line_no as u32, handle, opts, out)

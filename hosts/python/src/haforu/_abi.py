@@ -15,6 +15,7 @@ from typing import Dict, NamedTuple
 __all__ = [
     "ABI_VERSION", "EXPORTS", "Descriptor", "DESCRIPTOR_SIZE", "unpack_descriptor",
     "DATA_OUT_OF_BAND", "VALIDATE_ONLY", "POINTS_OUT_OF_BAND", "SPLICE_DATA", "NO_HANDLES", "NAMED_FONTS",
+    "INK_BOX",
     "STATUS_OK", "STATUS_ERROR", "STATUS_NEEDS_FONT", "KEY_PATH", "KEY_NAME",
 ]
 
@@ -65,6 +66,9 @@ SPLICE_DATA = 8
 NO_HANDLES = 16
 #: ``font.path`` is refused; ``font.name`` is a font the host provides (the server's rule).
 NAMED_FONTS = 32
+#: With ``DATA_OUT_OF_BAND``, a ``raw`` image may be only its ink box (``rendering.data_box``
+#: ``[x, y, w, h]``; paper elsewhere), when the box is at most a quarter of the canvas.
+INK_BOX = 64
 
 # Descriptor ``status`` values.
 STATUS_OK = 0

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
 import wasmtime
 
 from ._abi import (
-    DATA_OUT_OF_BAND, KEY_PATH, POINTS_OUT_OF_BAND, SPLICE_DATA, STATUS_NEEDS_FONT, STATUS_OK, VALIDATE_ONLY,
+    DATA_OUT_OF_BAND, INK_BOX, KEY_PATH, POINTS_OUT_OF_BAND, SPLICE_DATA, STATUS_NEEDS_FONT, STATUS_OK, VALIDATE_ONLY,
     Descriptor,
 )
 from ._b64 import encode_into
@@ -436,19 +436,30 @@ class Renderer:
         self, job: bytes, width: int, height: int, job_id: str, font_path: Optional[str],
         font_bytes: Optional[bytes] = None,
     ) -> "npt.NDArray[np.uint8]":
-        """Run a ``raw`` job with out-of-band data; copy the pixels once into a new (H, W) array."""
-        _, d, base = self.run_native(job, job_id, font_path, DATA_OUT_OF_BAND, font_bytes)
-        n = width * height
-        if d.data_len != n or (n and not d.data_ptr):
+        """Run a ``raw`` job with out-of-band data and return a new (H, W) array. The engine sends
+        a small ink box alone (``INK_BOX``): numpy fills the white canvas and pastes the box,
+        which gives the same pixels as copying a whole canvas out of linear memory, faster."""
+        result, d, base = self.run_native(job, job_id, font_path, DATA_OUT_OF_BAND | INK_BOX, font_bytes)
+        x, y, bw, bh = (int(v) for v in result["rendering"].get("data_box") or (0, 0, width, height))
+        n = bw * bh
+        if d.data_len != n or (n and not d.data_ptr) or x + bw > width or y + bh > height:
             raise RenderError(
-                f"job {job_id!r}: the engine returned {d.data_len} pixel bytes for a {width}x{height} canvas",
+                f"job {job_id!r}: the engine returned {d.data_len} pixel bytes for the box "
+                f"{[x, y, bw, bh]} of a {width}x{height} canvas",
                 "internal", job_id=job_id, font_path=font_path,
             )
         np_ = _np if _np is not None else _numpy()
-        arr: "npt.NDArray[np.uint8]" = np_.empty((height, width), dtype=np_.uint8)
+        if bw == width and bh == height:
+            arr: "npt.NDArray[np.uint8]" = np_.empty((height, width), dtype=np_.uint8)
+            if n:
+                # One copy, straight from linear memory into the array's buffer.
+                _memmove(arr.ctypes.data, base + d.data_ptr, n)
+            return arr
+        arr = np_.full((height, width), 255, dtype=np_.uint8)
         if n:
-            # One copy, straight from linear memory into the array's buffer.
-            _memmove(arr.ctypes.data, base + d.data_ptr, n)
+            box = np_.empty((bh, bw), dtype=np_.uint8)
+            _memmove(box.ctypes.data, base + d.data_ptr, n)
+            arr[y:y + bh, x:x + bw] = box
         return arr
 
     def run_sweep(self, job: bytes, job_id: str, font_path: Optional[str], font_bytes: Optional[bytes] = None
