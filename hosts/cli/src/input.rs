@@ -173,3 +173,25 @@ pub fn open(
     r.read_to_end(&mut head)?;
     Ok((Source::Object(head), count))
 }
+
+/// The number of jobs in the JSONL file at `path`: its lines holding anything but ASCII
+/// whitespace (the lines [`LineReader`] yields). One pass over the file, for the progress bar.
+pub fn count_job_lines(path: &std::path::Path) -> io::Result<u64> {
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut jobs, mut content) = (0u64, false);
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        for &b in &buf[..n] {
+            let newline = b == b'\n';
+            jobs += u64::from(newline & content);
+            content = (content | !b.is_ascii_whitespace()) & !newline;
+        }
+    }
+    Ok(jobs + u64::from(content))
+}

@@ -11,16 +11,17 @@ use std::time::Instant;
 use crate::runtime::{Outcome, Runtime};
 use crate::util::{self, exit};
 
-pub fn open_input(path: &Option<PathBuf>) -> io::Result<(Box<dyn Read + Send>, Option<u64>)> {
-    match path {
-        None => Ok((Box::new(io::stdin()), None)),
-        Some(p) if p.as_os_str() == "-" => Ok((Box::new(io::stdin()), None)),
-        Some(p) => {
-            let f = File::open(p)?;
-            let len = f.metadata().ok().map(|m| m.len());
-            Ok((Box::new(f), len))
-        }
+/// The job list: stdin (no path or `-`) or the file.
+pub fn open_input(path: &Option<PathBuf>) -> io::Result<Box<dyn Read + Send>> {
+    match input_file(path) {
+        None => Ok(Box::new(io::stdin())),
+        Some(p) => Ok(Box::new(File::open(p)?)),
     }
+}
+
+/// The input file, or `None` for stdin.
+pub fn input_file(path: &Option<PathBuf>) -> Option<&PathBuf> {
+    path.as_ref().filter(|p| p.as_os_str() != "-")
 }
 
 /// Where results go: stdout, or the `-o` file (created at start, so an unwritable one fails
