@@ -174,14 +174,13 @@ pub fn open(
     Ok((Source::Object(head), count))
 }
 
-/// The number of jobs in the JSONL file at `path`: its lines holding anything but ASCII
-/// whitespace (the lines [`LineReader`] yields). One pass over the file, for the progress bar.
-pub fn count_job_lines(path: &std::path::Path) -> io::Result<u64> {
-    let mut f = std::fs::File::open(path)?;
+/// The number of jobs in a JSONL text: its lines holding anything but ASCII whitespace (the
+/// lines [`LineReader`] yields). One pass over `r`, for the progress bar.
+pub fn count_job_lines(mut r: impl Read) -> io::Result<u64> {
     let mut buf = vec![0u8; 1 << 20];
     let (mut jobs, mut content) = (0u64, false);
     loop {
-        let n = match f.read(&mut buf) {
+        let n = match r.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

@@ -121,3 +121,24 @@ fn stdin_jsonl_shows_jobs_and_bytes_read() {
     assert!(!last.contains('/') || !last.contains("5/"), "{err}");
     assert!(!err.contains("ETA"), "{err}");
 }
+
+/// stdin redirected from a file (`haforu batch < jobs.jsonl`) has a total too: its job lines
+/// are counted from where stdin stands, without moving it.
+#[test]
+fn stdin_from_a_file_shows_the_total() {
+    let dir = scratch("progress-stdin-file");
+    let p = dir.join("jobs.jsonl");
+    std::fs::write(&p, jsonl()).unwrap();
+    let o = haforu()
+        .args(["batch", "--ordered", "--progress"])
+        .stdin(std::fs::File::open(&p).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let ids: Vec<String> = lines(&o).iter().map(|r| r["id"].to_string()).collect();
+    assert_eq!(ids, ["\"a\"", "\"b\"", "\"c\"", "\"d\"", "\"e\""]);
+    let err = stderr(&o);
+    assert!(err.lines().next().unwrap().contains(" 0/5 jobs"), "{err}");
+    assert!(err.lines().last().unwrap().contains(" 5/5 jobs"), "{err}");
+    assert!(!err.contains(" read"), "{err}");
+}

@@ -21,7 +21,7 @@ use crate::input::{self, Item, Source};
 use crate::pool::{Ordered, Pool};
 use crate::runtime::{Outcome, Runtime, Worker};
 use crate::util::{self, exit};
-use io::{display, input_file, open_input, open_output, print_stats, processed, Totals};
+use io::{display, open_input, open_output, print_stats, processed, reread_input, Totals};
 use progress::Progress;
 pub use progress::When as ProgressWhen;
 pub use stream::{stream, StreamOptions};
@@ -95,6 +95,14 @@ fn write_line(out: &mut dyn Write, line: &[u8]) -> std::io::Result<()> {
 /// Runs `haforu batch` / `haforu validate`; returns the exit code.
 pub fn run(rt: Arc<Runtime>, opts: Options) -> i32 {
     let t0 = Instant::now();
+    let show_progress = opts.progress.shown();
+    // For the progress bar's total: the job list once more, to count its lines if it is JSONL
+    // (a file, or stdin redirected from one; not a pipe).
+    let recount = if show_progress {
+        reread_input(&opts.input)
+    } else {
+        None
+    };
     let reader = match open_input(&opts.input) {
         Ok(r) => r,
         Err(e) => {
@@ -122,15 +130,12 @@ pub fn run(rt: Arc<Runtime>, opts: Options) -> i32 {
         Ok(w) => std::io::BufWriter::with_capacity(1 << 20, w),
         Err(rc) => return rc,
     };
-    let show_progress = opts.progress.shown();
     // The number of jobs, for the progress bar: a batch object's, or a JSONL file's job lines
-    // (counted in a pass of their own, only when the bar is drawn); unknown on stdin.
-    let mut total_jobs = None;
+    // (counted in a pass of their own, only when the bar is drawn); unknown from a pipe.
+    let total_jobs: Option<u64>;
     let mut items: Box<dyn FnMut() -> std::io::Result<Option<Item>> + Send> = match source {
         Source::Lines(mut lines) => {
-            if show_progress {
-                total_jobs = input_file(&opts.input).and_then(|p| input::count_job_lines(p).ok());
-            }
+            total_jobs = recount.and_then(|r| input::count_job_lines(r).ok());
             Box::new(move || lines.next_item())
         }
         Source::Object(bytes) => {

@@ -147,6 +147,10 @@ impl Progress {
             }
             bar.set_position(totals.jobs);
             bar.finish();
+            if self.plain.is_none() {
+                // The cursor stays on the bar's line: what follows (`--stats`) starts below.
+                let _ = writeln!(io::stderr());
+            }
         } else if bar.position() != totals.jobs {
             bar.set_position(totals.jobs);
         } else {
