@@ -54,12 +54,14 @@ references: venv
 PYVENV := target/venv-py
 PYV := $(PYVENV)/bin/python
 PY_WHEELHOUSE := target/wheelhouse
+# The wasmtime-py range the Python host is tested with (= pyproject.toml's dependency).
+PY_WASMTIME := wasmtime>=50,<51
 
 $(PYVENV)/.ok:
 	python3 -m venv $(PYVENV)
 	$(PYV) -m pip install -q --upgrade pip
-	$(PYV) -m pip install -q wasmtime numpy pytest mypy build hatchling uharfbuzz freetype-py fonttools Pillow opencv-python-headless
-	$(PYV) -m pip download -q -d $(PY_WHEELHOUSE) wasmtime numpy
+	$(PYV) -m pip install -q "$(PY_WASMTIME)" numpy pytest mypy build hatchling uharfbuzz freetype-py fonttools Pillow opencv-python-headless tqdm
+	$(PYV) -m pip download -q -d $(PY_WHEELHOUSE) "$(PY_WASMTIME)" numpy
 	touch $@
 
 define PY_WHEEL_INSTALL

@@ -173,3 +173,24 @@ pub fn open(
     r.read_to_end(&mut head)?;
     Ok((Source::Object(head), count))
 }
+
+/// The number of jobs in a JSONL text: its lines holding anything but ASCII whitespace (the
+/// lines [`LineReader`] yields). One pass over `r`, for the progress bar.
+pub fn count_job_lines(mut r: impl Read) -> io::Result<u64> {
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut jobs, mut content) = (0u64, false);
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        for &b in &buf[..n] {
+            let newline = b == b'\n';
+            jobs += u64::from(newline & content);
+            content = (content | !b.is_ascii_whitespace()) & !newline;
+        }
+    }
+    Ok(jobs + u64::from(content))
+}

@@ -124,8 +124,16 @@ enum Cmd {
         #[arg(long)]
         stats: bool,
         /// Never draw the progress bar (it is drawn only when stderr is a terminal).
-        #[arg(long, visible_alias = "quiet", short_alias = 'q')]
+        #[arg(
+            long,
+            visible_alias = "quiet",
+            short_alias = 'q',
+            conflicts_with = "progress"
+        )]
         no_progress: bool,
+        /// Draw the progress bar even when stderr is not a terminal (one line per second).
+        #[arg(long)]
+        progress: bool,
     },
     /// One job per input line, one result per output line, flushed per line, in order.
     Stream {
@@ -260,6 +268,7 @@ fn main() -> ExitCode {
             strict,
             stats,
             no_progress,
+            progress,
         } => batch::run(
             rt,
             batch::Options {
@@ -269,7 +278,13 @@ fn main() -> ExitCode {
                 ordered,
                 strict,
                 stats,
-                progress: !no_progress,
+                progress: if no_progress {
+                    batch::ProgressWhen::Never
+                } else if progress {
+                    batch::ProgressWhen::Always
+                } else {
+                    batch::ProgressWhen::Auto
+                },
                 mode: batch::Mode::Render,
             },
         ),
@@ -282,7 +297,7 @@ fn main() -> ExitCode {
                 ordered: true,
                 strict: true,
                 stats: false,
-                progress: false,
+                progress: batch::ProgressWhen::Never,
                 mode: batch::Mode::Validate,
             },
         ),

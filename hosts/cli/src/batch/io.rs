@@ -11,16 +11,54 @@ use std::time::Instant;
 use crate::runtime::{Outcome, Runtime};
 use crate::util::{self, exit};
 
-pub fn open_input(path: &Option<PathBuf>) -> io::Result<(Box<dyn Read + Send>, Option<u64>)> {
-    match path {
-        None => Ok((Box::new(io::stdin()), None)),
-        Some(p) if p.as_os_str() == "-" => Ok((Box::new(io::stdin()), None)),
-        Some(p) => {
-            let f = File::open(p)?;
-            let len = f.metadata().ok().map(|m| m.len());
-            Ok((Box::new(f), len))
+/// The job list: stdin (no path or `-`) or the file.
+pub fn open_input(path: &Option<PathBuf>) -> io::Result<Box<dyn Read + Send>> {
+    match input_file(path) {
+        None => Ok(Box::new(io::stdin())),
+        Some(p) => Ok(Box::new(File::open(p)?)),
+    }
+}
+
+/// The input file, or `None` for stdin.
+pub fn input_file(path: &Option<PathBuf>) -> Option<&PathBuf> {
+    path.as_ref().filter(|p| p.as_os_str() != "-")
+}
+
+/// The job list again, from where it starts, for counting its lines: the file, or stdin when
+/// it is a regular file (`< jobs.jsonl`), read from its offset now with `pread` (which moves no
+/// offset, so the reading of the jobs is not disturbed). Call before the jobs are read.
+pub fn reread_input(path: &Option<PathBuf>) -> Option<Box<dyn Read + Send>> {
+    match input_file(path) {
+        Some(p) => Some(Box::new(File::open(p).ok()?)),
+        None => stdin_file(),
+    }
+}
+
+#[cfg(unix)]
+fn stdin_file() -> Option<Box<dyn Read + Send>> {
+    use std::io::Seek;
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::FileExt;
+
+    struct PRead(File, u64);
+    impl Read for PRead {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.read_at(buf, self.1)?;
+            self.1 += n as u64;
+            Ok(n)
         }
     }
+    let mut f = File::from(io::stdin().as_fd().try_clone_to_owned().ok()?);
+    if !f.metadata().ok()?.is_file() {
+        return None;
+    }
+    let at = f.stream_position().ok()?;
+    Some(Box::new(PRead(f, at)))
+}
+
+#[cfg(not(unix))]
+fn stdin_file() -> Option<Box<dyn Read + Send>> {
+    None
 }
 
 /// Where results go: stdout, or the `-o` file (created at start, so an unwritable one fails

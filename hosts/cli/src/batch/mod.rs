@@ -21,8 +21,9 @@ use crate::input::{self, Item, Source};
 use crate::pool::{Ordered, Pool};
 use crate::runtime::{Outcome, Runtime, Worker};
 use crate::util::{self, exit};
-use io::{display, open_input, open_output, print_stats, processed, Totals};
+use io::{display, open_input, open_output, print_stats, processed, reread_input, Totals};
 use progress::Progress;
+pub use progress::When as ProgressWhen;
 pub use stream::{stream, StreamOptions};
 
 /// What to do with each job.
@@ -43,7 +44,7 @@ pub struct Options {
     /// Exit 1 when any job gave an error result (without it: 0 once the input was processed).
     pub strict: bool,
     pub stats: bool,
-    pub progress: bool,
+    pub progress: ProgressWhen,
     pub mode: Mode,
 }
 
@@ -94,7 +95,15 @@ fn write_line(out: &mut dyn Write, line: &[u8]) -> std::io::Result<()> {
 /// Runs `haforu batch` / `haforu validate`; returns the exit code.
 pub fn run(rt: Arc<Runtime>, opts: Options) -> i32 {
     let t0 = Instant::now();
-    let (reader, total_bytes) = match open_input(&opts.input) {
+    let show_progress = opts.progress.shown();
+    // For the progress bar's total: the job list once more, to count its lines if it is JSONL
+    // (a file, or stdin redirected from one; not a pipe).
+    let recount = if show_progress {
+        reread_input(&opts.input)
+    } else {
+        None
+    };
+    let reader = match open_input(&opts.input) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("haforu: cannot read {}: {e}", display(&opts.input));
@@ -121,13 +130,20 @@ pub fn run(rt: Arc<Runtime>, opts: Options) -> i32 {
         Ok(w) => std::io::BufWriter::with_capacity(1 << 20, w),
         Err(rc) => return rc,
     };
+    // The number of jobs, for the progress bar: a batch object's, or a JSONL file's job lines
+    // (counted in a pass of their own, only when the bar is drawn); unknown from a pipe.
+    let total_jobs: Option<u64>;
     let mut items: Box<dyn FnMut() -> std::io::Result<Option<Item>> + Send> = match source {
-        Source::Lines(mut lines) => Box::new(move || lines.next_item()),
+        Source::Lines(mut lines) => {
+            total_jobs = recount.and_then(|r| input::count_job_lines(r).ok());
+            Box::new(move || lines.next_item())
+        }
         Source::Object(bytes) => {
             let mut splitter = rt.worker_with_cap(cap(bytes.len()));
             match splitter.split(&bytes) {
                 Ok(jobs) => {
                     drop(bytes);
+                    total_jobs = Some(jobs.len() as u64);
                     let mut it = jobs.into_iter();
                     Box::new(move || Ok(it.next().map(|(n, j)| Item::Job(n, j))))
                 }
@@ -183,7 +199,7 @@ pub fn run(rt: Arc<Runtime>, opts: Options) -> i32 {
 
     let mut totals = Totals::default();
     let mut ordered = Ordered::default();
-    let mut progress = Progress::new(opts.progress, total_bytes, bytes_read);
+    let mut progress = Progress::new(show_progress, total_jobs, bytes_read);
     let mut write_failed: Option<std::io::Error> = None;
     loop {
         let d = match done_rx.try_recv() {

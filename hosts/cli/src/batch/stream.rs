@@ -23,7 +23,7 @@ pub struct StreamOptions {
 pub fn stream(rt: Arc<Runtime>, opts: StreamOptions) -> i32 {
     let t0 = Instant::now();
     let reader = match open_input(&opts.input) {
-        Ok((r, _)) => r,
+        Ok(r) => r,
         Err(e) => {
             eprintln!("haforu: cannot read {}: {e}", display(&opts.input));
             return exit::USAGE;

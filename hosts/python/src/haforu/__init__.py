@@ -11,14 +11,17 @@ one sandboxed WebAssembly module inside wasmtime. Job JSON in; bitmaps, metrics 
 from __future__ import annotations
 
 from .batch import process_jobs
+from ._fontdirs import find_font, font_dirs
 from .errors import FontNotFoundError, HaforuError, InvalidJobError, RenderError
 from .parallel import render_batch
 from .matching import (
     AlignCompareResult, Comparison, ResizeResult, SweepPoint, align_and_compare, compare, font_info, resize_bilinear,
 )
-from .session import Metrics, StreamingSession
+from .session import Metrics, StreamingSession, default_session, metrics, render_to_numpy
 
-__version__ = "0.1.0"
+#: 3.x: this wasm-based package replaces the native haforu 2.x under the same PyPI name
+#: (hosts/python/README.md, "Version"). The single source of the version: pyproject.toml reads it.
+__version__ = "3.0.0"
 
 
 def is_available() -> bool:
@@ -32,6 +35,11 @@ __all__ = [
     "render_batch",
     "StreamingSession",
     "Metrics",
+    "render_to_numpy",
+    "metrics",
+    "default_session",
+    "find_font",
+    "font_dirs",
     "align_and_compare",
     "compare",
     "resize_bilinear",

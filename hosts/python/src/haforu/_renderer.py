@@ -24,6 +24,7 @@ from ._abi import (
     Descriptor,
 )
 from ._b64 import encode_into
+from ._fontdirs import find_font
 from ._instance import FACTS, EngineFacts, Trapped, WasmInstance
 from ._runtime import get_runtime
 from .errors import HaforuError, InvalidJobError, RenderError, error_for_kind
@@ -153,12 +154,16 @@ class Renderer:
         timeout_ms: Optional[int] = None,
         memory_limit_mb: Optional[int] = None,
         base_dir: Union[str, "os.PathLike[str]", None] = None,
+        font_search: bool = True,
     ) -> None:
         if timeout_ms is not None and (not isinstance(timeout_ms, int) or timeout_ms <= 0):
             raise ValueError("timeout_ms must be a positive integer (milliseconds) or None")
         if memory_limit_mb is not None and (not isinstance(memory_limit_mb, int) or memory_limit_mb <= 0):
             raise ValueError("memory_limit_mb must be a positive integer (MiB) or None")
         self.base_dir = os.path.realpath(os.fspath(base_dir)) if base_dir is not None else None
+        #: Bare font file names missing from the working directory are looked for in the usual
+        #: font folders (``_fontdirs``); never with ``base_dir``.
+        self.font_search = bool(font_search) and self.base_dir is None
         runtime = get_runtime(epoch=timeout_ms is not None)
         try:
             self.inst = WasmInstance(
@@ -201,9 +206,15 @@ class Renderer:
 
     def resolve_path(self, path: str) -> str:
         """The path to open. With ``base_dir``: relative paths are taken from it, symlinks are
-        resolved, and anything that ends up outside it is refused as ``font_not_found``."""
+        resolved, and anything that ends up outside it is refused as ``font_not_found``. Without
+        it, a bare file name that is not in the working directory is looked for in the usual
+        font folders (``font_search``; :func:`haforu.find_font`)."""
         base = self.base_dir
         if base is None:
+            if self.font_search and not os.path.lexists(path):
+                found = find_font(path)
+                if found is not None:
+                    return found
             return path
         real = os.path.realpath(os.path.join(base, path))
         if real != base and not real.startswith(base.rstrip(os.sep) + os.sep):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import queue
 import threading
@@ -38,6 +39,8 @@ def process_jobs(
     base_dir: Union[str, "os.PathLike[str]", None] = None,
     timeout_ms: Optional[int] = None,
     memory_limit_mb: Optional[int] = None,
+    font_search: bool = True,
+    progress: bool = False,
 ) -> Iterator[str]:
     """Run every job of ``spec_json`` and yield one result JSON string per job, in completion
     order (each carries its ``id``). A bad job yields an error result; it never stops the batch.
@@ -57,10 +60,41 @@ def process_jobs(
     number of jobs. ``max_fonts`` (fonts kept registered; ``None`` = 512) and ``max_glyphs`` (the
     engine's glyph coverage cache, in glyphs; ``0`` turns it off; ``None`` keeps the engine's
     default, a 32 MiB budget with no count cap) apply to each worker.
+
+    ``font_search``: a bare font file name (``"DejaVuSans.ttf"``) that is not in the working
+    directory is looked for in the usual font folders (:func:`haforu.find_font`); never with
+    ``base_dir``. ``progress=True`` shows a `tqdm <https://tqdm.github.io>`_ bar (jobs done of
+    the total when the job list says it, the rate, errors) while the results are consumed, when
+    tqdm is installed; without tqdm it does nothing.
     """
-    opts = _options(max_fonts, max_glyphs, timeout_ms, memory_limit_mb, base_dir)
+    opts = _options(max_fonts, max_glyphs, timeout_ms, memory_limit_mb, base_dir, font_search)
     count, jobs = parse_jobs(spec_json, "process_jobs")
-    return _texts(_start(count, jobs, workers, opts))
+    outcomes = _start(count, jobs, workers, opts)
+    return _texts(_with_progress(outcomes, count) if progress else outcomes)
+
+
+def _with_progress(outcomes: Iterator[Outcome], total: Optional[int]) -> Iterator[Outcome]:
+    """``outcomes`` counted on a tqdm bar (``tqdm.auto``: a widget in a notebook), or as they
+    are when tqdm is not installed. Closing it closes ``outcomes``."""
+    try:
+        tqdm: Any = importlib.import_module("tqdm.auto").tqdm
+    except ImportError:
+        yield from outcomes
+        return
+    bar = tqdm(total=total, unit="job", desc="haforu", dynamic_ncols=True)
+    errors = 0
+    try:
+        for outcome in outcomes:
+            if outcome[1] != 0:
+                errors += 1
+                bar.set_postfix_str(f"{errors} errors", refresh=False)
+            bar.update(1)
+            yield outcome
+    finally:
+        bar.close()
+        close = getattr(outcomes, "close", None)
+        if close is not None:
+            close()
 
 
 def _texts(outcomes: Iterator[Outcome]) -> Iterator[str]:
@@ -83,11 +117,12 @@ def start_jobs(
     base_dir: Union[str, "os.PathLike[str]", None] = None,
     timeout_ms: Optional[int] = None,
     memory_limit_mb: Optional[int] = None,
+    font_search: bool = True,
 ) -> Tuple[int, Iterator[Outcome]]:
     """``process_jobs`` plus the number of jobs, from the same (single) envelope split (an
     iterator or file of jobs is read whole first, to count it); each result comes with the
     descriptor's status and error-kind code (``(text, status, kind)``)."""
-    opts = _options(max_fonts, max_glyphs, timeout_ms, memory_limit_mb, base_dir)
+    opts = _options(max_fonts, max_glyphs, timeout_ms, memory_limit_mb, base_dir, font_search)
     count, jobs = parse_jobs(spec_json, "start_jobs")
     if count is None:
         listed = list(jobs)
@@ -96,13 +131,15 @@ def start_jobs(
 
 
 def _options(max_fonts: Optional[int], max_glyphs: Optional[int], timeout_ms: Optional[int],
-             memory_limit_mb: Optional[int], base_dir: Union[str, "os.PathLike[str]", None]) -> Dict[str, Any]:
+             memory_limit_mb: Optional[int], base_dir: Union[str, "os.PathLike[str]", None],
+             font_search: bool = True) -> Dict[str, Any]:
     return dict(
         max_fonts=check_max_fonts(512 if max_fonts is None else max_fonts),
         max_glyphs=check_max_glyphs(max_glyphs),
         timeout_ms=timeout_ms,
         memory_limit_mb=memory_limit_mb,
         base_dir=base_dir,
+        font_search=font_search,
     )
 
 

@@ -464,23 +464,11 @@ def coords_list(coords: Iterable[object]) -> List[object]:
 
 # -- module-level functions on a default session ----------------------------------------------
 
-_default: "Optional[StreamingSession]" = None
-_default_lock = threading.Lock()
-
-
 def default_session() -> "StreamingSession":
-    """The session the module-level functions use (created on first use; shared, so calls from
-    several threads run one at a time — give each thread its own session for parallelism)."""
-    global _default
-    s = _default
-    if s is None or s.closed:
-        with _default_lock:
-            s = _default
-            if s is None or s.closed:
-                from .session import StreamingSession
+    """:func:`haforu.session.default_session`: the session the module-level functions use."""
+    from .session import default_session as session
 
-                s = _default = StreamingSession()
-    return s
+    return session()
 
 
 def align_and_compare(a: ImageInput, b: ImageInput, method: str = "center") -> AlignCompareResult:

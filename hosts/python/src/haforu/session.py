@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import threading
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
     from .matching import AlignCompareResult, Comparison, ImageInput, ResizeResult, SweepPoint
 
-__all__ = ["StreamingSession", "Metrics"]
+__all__ = ["StreamingSession", "Metrics", "default_session", "render_to_numpy", "metrics"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -55,6 +56,9 @@ class StreamingSession:
         timeout_ms: per-job deadline; a job that runs longer yields ``resource_limit``.
         memory_limit_mb: cap on the engine's linear memory; exceeding it yields ``resource_limit``.
         base_dir: when given, font paths are resolved against it and must stay inside it.
+        font_search: a bare font file name (``"DejaVuSans.ttf"``) that is not in the working
+            directory is looked for in the usual font folders, like Pillow's
+            ``ImageFont.truetype`` (:func:`haforu.find_font`); never with ``base_dir``.
     """
 
     def __init__(
@@ -66,6 +70,7 @@ class StreamingSession:
         timeout_ms: Optional[int] = None,
         memory_limit_mb: Optional[int] = None,
         base_dir: Optional[PathLike] = None,
+        font_search: bool = True,
     ) -> None:
         if max_fonts is None:
             fonts = check_max_fonts(512 if cache_size is None else cache_size, "cache_size")
@@ -75,7 +80,7 @@ class StreamingSession:
         self._lock = threading.Lock()
         self._config: Dict[str, Any] = dict(
             max_fonts=fonts, max_glyphs=glyphs, timeout_ms=timeout_ms, memory_limit_mb=memory_limit_mb,
-            base_dir=base_dir,
+            base_dir=base_dir, font_search=font_search,
         )
         self._renderer: Optional[Renderer] = Renderer(**self._config)
         #: Extra engine instances for ``sweep(workers > 1)``, created on first use and kept.
@@ -496,3 +501,79 @@ def _build_job(
     except (TypeError, ValueError) as exc:
         raise InvalidJobError(f"job `{job_id}`: {exc}", "bad_job", job_id=job_id, font_path=path) from None
     return encoded.encode("utf-8")
+
+
+# -- module-level functions on a default session ----------------------------------------------
+
+_default: Optional[StreamingSession] = None
+_default_pid = 0
+_default_lock = threading.Lock()
+
+
+def default_session() -> StreamingSession:
+    """The session the module-level functions (:func:`haforu.render_to_numpy`,
+    :func:`haforu.metrics`, :func:`haforu.compare`...) use: created on first use with the default
+    options, closed at interpreter exit; a forked child makes its own. Shared, so calls from
+    several threads run one at a time: give each thread its own session for parallelism."""
+    global _default, _default_pid
+    s = _default
+    if s is None or s.closed or _default_pid != os.getpid():
+        with _default_lock:
+            s = _default
+            if s is None or s.closed or _default_pid != os.getpid():
+                s = _default = StreamingSession()
+                _default_pid = os.getpid()
+    return s
+
+
+@atexit.register
+def _close_default() -> None:
+    s = _default
+    if s is not None and _default_pid == os.getpid():
+        s.close()
+
+
+def render_to_numpy(
+    font_path: Optional[PathLike],
+    text: str,
+    size: float,
+    width: int,
+    height: int,
+    variations: Optional[Mapping[str, float]] = None,
+    script: Optional[str] = None,
+    direction: Optional[str] = None,
+    language: Optional[str] = None,
+    *,
+    features: Optional[Sequence[str]] = None,
+    face_index: int = 0,
+    instance: Optional[str] = None,
+    font_bytes: Optional[bytes] = None,
+) -> "npt.NDArray[np.uint8]":
+    """:meth:`StreamingSession.render_to_numpy` on the :func:`default_session`."""
+    return default_session().render_to_numpy(
+        font_path, text, size, width, height, variations, script, direction, language,
+        features=features, face_index=face_index, instance=instance, font_bytes=font_bytes,
+    )
+
+
+def metrics(
+    font_path: Optional[PathLike],
+    text: str,
+    size: float,
+    width: int,
+    height: int,
+    variations: Optional[Mapping[str, float]] = None,
+    script: Optional[str] = None,
+    direction: Optional[str] = None,
+    language: Optional[str] = None,
+    *,
+    features: Optional[Sequence[str]] = None,
+    face_index: int = 0,
+    instance: Optional[str] = None,
+    font_bytes: Optional[bytes] = None,
+) -> Metrics:
+    """:meth:`StreamingSession.metrics` on the :func:`default_session`."""
+    return default_session().metrics(
+        font_path, text, size, width, height, variations, script, direction, language,
+        features=features, face_index=face_index, instance=instance, font_bytes=font_bytes,
+    )

@@ -75,8 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ordered", action="store_true",
                    help="print results in input order (runs on one worker; default: as they complete)")
     _outcome_args(p)
-    p.add_argument("--no-progress", "--quiet", "-q", dest="no_progress", action="store_true",
-                   help="never draw the progress bar (it is drawn only when stderr is a terminal)")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--no-progress", "--quiet", "-q", dest="no_progress", action="store_true",
+                       help="never draw the progress bar (it is drawn only when stderr is a terminal)")
+    shown.add_argument("--progress", action="store_true",
+                       help="draw the progress bar even when stderr is not a terminal (one line per second)")
     _engine_args(p)
     p.set_defaults(func=cmd_batch)
 

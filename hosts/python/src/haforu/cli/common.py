@@ -79,6 +79,8 @@ def _engine_opts(args: argparse.Namespace) -> Dict[str, Any]:
         timeout_ms=args.timeout_ms or None,
         memory_limit_mb=args.memory_mb,
         base_dir=_base_dir(args),
+        # As the `haforu` CLI: a font path is that file, never one found in the font folders.
+        font_search=False,
     )
 
 
@@ -86,7 +88,7 @@ def _session(args: argparse.Namespace) -> StreamingSession:
     o = _engine_opts(args)
     return StreamingSession(
         max_fonts=o["max_fonts"], max_glyphs=o["max_glyphs"], timeout_ms=o["timeout_ms"],
-        memory_limit_mb=o["memory_limit_mb"], base_dir=o["base_dir"],
+        memory_limit_mb=o["memory_limit_mb"], base_dir=o["base_dir"], font_search=False,
     )
 
 
@@ -158,28 +160,34 @@ def _envelope_line(exc: InvalidJobError) -> str:
 
 
 class _Progress:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+    """A one-line progress bar on stderr, drawn when stderr is a terminal (``when="auto"``) or
+    always (``"always"``, ``--progress``: on a non-terminal as plain lines, at most one a second
+    plus the first and the last), never for ``"never"``."""
 
-    def __init__(self, total: int, enabled: bool) -> None:
+    def __init__(self, total: int, when: str) -> None:
         self.total = total
-        self.enabled = enabled and sys.stderr.isatty()
+        tty = sys.stderr.isatty()
+        self.enabled = when == "always" or (when == "auto" and tty)
+        self.plain = not tty
         self.t0 = time.perf_counter()
-        self.last = 0.0
+        self.last = float("-inf")
 
     def draw(self, totals: _Totals, last: bool = False) -> None:
         if not self.enabled:
             return
         now = time.perf_counter()
-        if not last and now - self.last < 0.1:
+        if not last and now - self.last < (1.0 if self.plain else 0.1):
             return
         self.last = now
         frac = min(totals.jobs / self.total, 1.0) if self.total else 1.0
         bar = "#" * int(frac * 30)
         rate = totals.jobs / max(now - self.t0, 1e-9)
         errors = totals.failed
-        sys.stderr.write(f"\r\x1b[2K[{bar:<30}] {frac * 100:3.0f}% {totals.jobs} jobs, {errors} errors, {rate:.0f} jobs/s")
-        if last:
-            sys.stderr.write("\n")
+        line = f"[{bar:<30}] {totals.jobs}/{self.total} jobs, {errors} errors, {rate:.0f} jobs/s"
+        if self.plain:
+            sys.stderr.write(line + "\n")
+        else:
+            sys.stderr.write("\r\x1b[2K" + line + ("\n" if last else ""))
         sys.stderr.flush()
 
 

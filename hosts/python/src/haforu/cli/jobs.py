@@ -67,7 +67,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 raise
             return _envelope_failed(exc, out)
         totals = _Totals(min(workers, max(total, 1)))
-        progress = _Progress(total, not args.no_progress)
+        when = "never" if args.no_progress else "always" if args.progress else "auto"
+        progress = _Progress(total, when)
+        progress.draw(totals)
         _write_results(results, out, totals, lambda: progress.draw(totals))
         progress.draw(totals, last=True)
         return _finished(args, totals)
