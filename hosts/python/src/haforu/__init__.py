@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .batch import process_jobs
 from .errors import FontNotFoundError, HaforuError, InvalidJobError, RenderError
-from .parallel import render_batch
+from .parallel import render_batch, render_batch_numpy
 from .matching import (
     AlignCompareResult, Comparison, ResizeResult, SweepPoint, align_and_compare, compare, font_info, resize_bilinear,
 )
@@ -30,6 +30,7 @@ def is_available() -> bool:
 __all__ = [
     "process_jobs",
     "render_batch",
+    "render_batch_numpy",
     "StreamingSession",
     "Metrics",
     "align_and_compare",
