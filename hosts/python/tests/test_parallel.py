@@ -94,3 +94,30 @@ def test_render_batch_numpy_errors_pickle() -> None:
     assert (err.kind, err.job_id, err.font_path, err.result) == (
         "font_not_found", "missing", "/nonexistent/font.ttf", out[0].result)  # type: ignore[union-attr]
     assert str(err) == str(out[0])
+
+
+def test_concurrent_batches_in_one_process_use_sessions_of_their_own() -> None:
+    import threading
+
+    from haforu.parallel import _key, _pools
+
+    opts = {"max_glyphs": 1234}  # an option set no other test uses
+    barrier = threading.Barrier(2, timeout=30)
+
+    def jobs(tag: str):  # type: ignore[no-untyped-def]
+        yield job(f"{tag}0", fmt="metrics")
+        barrier.wait()  # both batches are running now, each between two of its jobs
+        yield job(f"{tag}1", fmt="metrics")
+
+    out: dict = {}  # type: ignore[type-arg]
+    threads = [threading.Thread(target=lambda t=t: out.update({t: haforu.render_batch(jobs(t), **opts)}))
+               for t in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [len(out[t]) for t in "ab"] == [2, 2] and _untimed(out["a"][0]).replace("a0", "b0") == _untimed(out["b"][0])
+    assert len(_pools[_key(opts)]) == 2  # one session per running batch, both kept
+    haforu.render_batch([job("c", fmt="metrics")], **opts)
+    assert len(_pools[_key(opts)]) == 2  # a later batch reuses one
+    assert haforu.parallel.process_session(**opts) is _pools[_key(opts)][0]
