@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Tuple, Union
 
 from ._envelope import JobSource, parse_jobs
+from ._renderer import TooLong
 from .errors import HaforuError, error_for_kind
 from .session import StreamingSession
 
@@ -84,7 +85,7 @@ def render_batch(jobs: JobSource, **session_opts: Any) -> List[str]:
         return list(s.render_many(jobs))
 
 
-def render_numbered(items: Iterable[Tuple[int, Union[str, bytes]]], **session_opts: Any) -> List[str]:
+def render_numbered(items: "Iterable[Tuple[int, Union[str, bytes, TooLong]]]", **session_opts: Any) -> List[str]:
     """:func:`render_batch` for jobs that already carry their 1-based line numbers (``(line,
     job JSON)`` pairs, as a job list was split), so that a job without a readable id gets the
     ``line-N`` id it has in the whole list, wherever its part is rendered."""
