@@ -73,6 +73,8 @@ def test_render_bag_equals_a_local_session(client: Client) -> None:
     assert [untimed(r) for r in remote] == [untimed(r) for r in local]
     assert '"id":"line-12"' in remote[11] and '"error_kind":"bad_json"' in remote[15]
     assert '"error_kind":"font_not_found"' in remote[7]
+    with pytest.raises(TypeError, match="job 2 of the list"):
+        hd.render_bag([jobs[0], 42])  # as locally: at the call
     # A bag of jobs (each partition rendered as it is) gives the same, ids and all.
     with_ids = [j for j in jobs if isinstance(j, dict) and "id" in j]
     from_bag = hd.render_bag(db.from_sequence(with_ids, npartitions=3)).compute()
@@ -216,3 +218,20 @@ def test_a_worker_killed_mid_run_loses_nothing(client: Client, tmp_path: Path) -
     client.wait_for_workers(2, timeout=60)
     pids_after = set(client.run(os.getpid).values())
     assert killed not in pids_after and len(pids_after) == 2  # the nanny started a new worker
+
+
+def test_render_batch_numpy_on_a_worker(client: Client) -> None:
+    """The numpy batch function through Dask; its errors pickle also with tblib's exception
+    pickling, which every process importing ``distributed`` installs."""
+    import pickle
+
+    import numpy as np
+
+    jobs = [job("img", font=str(DEJAVU), fmt="raw", width=200, height=50), job("gone", font="/nonexistent.ttf")]
+    img, err = client.submit(haforu.render_batch_numpy, jobs, max_glyphs=None).result()
+    assert np.array_equal(img, haforu.StreamingSession().render_to_numpy(DEJAVU, "Hamburgefonstiv", 48, 200, 50))
+    assert isinstance(err, haforu.FontNotFoundError) and isinstance(err, FileNotFoundError)
+    assert (err.kind, err.job_id, err.font_path) == ("font_not_found", "gone", "/nonexistent.ttf")
+    assert err.result is not None and '"error_kind":"font_not_found"' in err.result
+    again = pickle.loads(pickle.dumps(err))
+    assert type(again) is type(err) and (again.kind, again.result, str(again)) == (err.kind, err.result, str(err))
