@@ -10,7 +10,8 @@ and a warm-up batch are timed apart from the throughput. Targets (issue 13): the
 >= 0.8x the in-process workers=2 throughput and >= 1.7x workers=1, on metrics. For pgm the
 cluster is measured three ways, to say where the time goes: results reduced on the workers
 (render only), results streamed to the client partition by partition (render + transfer), and
-``haforu.dask.render`` (everything gathered into one list).
+``haforu.dask.render`` (everything gathered into one list); and the same pixels as numpy arrays
+(``render_numpy_bag`` of the jobs as ``raw``, streamed).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def child_inprocess(n: int, fmt: str, workers: int) -> Dict[str, Any]:
 
     jobs = w1_jobs(n, fmt)
     get_runtime()
+    c0 = time.process_time()
     t0 = time.perf_counter()
     count = ok = size = 0
     for r in haforu.process_jobs(jobs, workers=workers):
@@ -57,11 +59,15 @@ def child_inprocess(n: int, fmt: str, workers: int) -> Dict[str, Any]:
         size += len(r)
     dt = time.perf_counter() - t0
     return {"jobs": count, "ok": ok, "seconds": dt, "jobs_per_s": count / dt, "result_mb": size / 2**20,
-            "peak_rss_mb": peak_rss_mb()}
+            "cpu_s": time.process_time() - c0, "peak_rss_mb": peak_rss_mb()}
 
 
 def _worker_rss() -> float:
     return peak_rss_mb()
+
+
+def _worker_cpu() -> float:
+    return time.process_time()
 
 
 def child_dask(n: int, fmt: str, npartitions: int, n_workers: int, threads: int, modes: List[str]) -> Dict[str, Any]:
@@ -79,14 +85,16 @@ def child_dask(n: int, fmt: str, npartitions: int, n_workers: int, threads: int,
     t2 = time.perf_counter()
     out: Dict[str, Any] = {"cluster_start_s": t1 - t0, "plugin_and_warmup_s": t2 - t1}
     for mode in modes:
+        w0 = sum(client.run(_worker_cpu).values())
+        c0 = time.process_time()
         t0 = time.perf_counter()
         if mode == "gather":  # haforu.dask.render: one list in the client
-            results = hd.render(jobs, npartitions=npartitions, client=client)
+            results = hd.render(jobs, npartitions=npartitions or None, client=client)
             count, ok = len(results), sum('"status":"success"' in r[:40] for r in results)
             size = sum(len(r) for r in results)
             del results
         elif mode == "stream":  # partition by partition, each released once read
-            bag = hd.render_bag(jobs, npartitions=npartitions)
+            bag = hd.render_bag(jobs, npartitions=npartitions or None)
             futures = client.compute(bag.to_delayed())
             count = ok = size = 0
             for f in futures:
@@ -97,14 +105,28 @@ def child_dask(n: int, fmt: str, npartitions: int, n_workers: int, threads: int,
                 f.release()
             del futures
         elif mode == "reduce":  # render only: the workers keep the text, send back its length
-            bag = hd.render_bag(jobs, npartitions=npartitions)
+            bag = hd.render_bag(jobs, npartitions=npartitions or None)
             stats = bag.map_partitions(lambda rs: [(len(rs), sum('"status":"success"' in r[:40] for r in rs),
                                                     sum(len(r) for r in rs))]).compute()
             count, ok, size = (sum(s[i] for s in stats) for i in range(3))
+        elif mode == "numpy":  # render_numpy_bag of the same jobs as raw: arrays, no base64 or JSON
+            raw = [dict(j, rendering=dict(j["rendering"], format="raw")) for j in jobs]
+            futures = client.compute(hd.render_numpy_bag(raw, npartitions=npartitions or None).to_delayed())
+            count = ok = size = 0
+            for f in futures:
+                part = f.result()
+                count += len(part)
+                ok += sum(getattr(a, "shape", None) == (100, 800) for a in part)
+                size += sum(getattr(a, "nbytes", 0) for a in part)
+                f.release()
+            del futures
         else:
             raise ValueError(mode)
         dt = time.perf_counter() - t0
-        out[mode] = {"jobs": count, "ok": ok, "seconds": dt, "jobs_per_s": count / dt, "result_mb": size / 2**20}
+        client_cpu = time.process_time() - c0
+        workers_cpu = sum(client.run(_worker_cpu).values()) - w0
+        out[mode] = {"jobs": count, "ok": ok, "seconds": dt, "jobs_per_s": count / dt, "result_mb": size / 2**20,
+                     "client_cpu_s": client_cpu, "workers_cpu_s": workers_cpu}
     out["worker_peak_rss_mb"] = sorted(client.run(_worker_rss).values())
     out["client_peak_rss_mb"] = peak_rss_mb()
     client.close()
@@ -136,30 +158,30 @@ def main() -> None:
         print(json.dumps(res))
         return
     n = 2000 if a.quick else a.jobs
-    import math
-
-    from haforu.dask import _partition_size
-
-    parts = a.npartitions or math.ceil(n / _partition_size(n, None))
-    print(f"haforu.dask benchmark: {n} W1 jobs (DejaVu Sans 48 px 'Hamburgefonstiv', 800x100), "
+    parts = a.npartitions or max(8, -(-n // 2048))  # haforu.dask's default on 2 one-thread workers
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[0]
+    print(f"haforu.dask benchmark (load average {load} at the start): {n} W1 jobs (DejaVu Sans 48 px 'Hamburgefonstiv', 800x100), "
           f"{parts} partitions; {os.cpu_count()} CPUs")
     for fmt in ("metrics", "pgm"):
         one = run_child(["inprocess", str(n), fmt, "1"])
         two = run_child(["inprocess", str(n), fmt, "2"])
-        modes = "gather" if fmt == "metrics" else "reduce,stream,gather"
-        d = run_child(["dask", str(n), fmt, str(parts), "2", "1", modes])
+        modes = "gather" if fmt == "metrics" else "reduce,stream,gather,numpy"
+        d = run_child(["dask", str(n), fmt, str(parts) if a.npartitions else "0", "2", "1", modes])
         print(f"\n== {fmt} ({one['result_mb'] * 1024 / n:.1f} KB per result, {one['result_mb']:.0f} MB in all)")
         print(f"process_jobs(workers=1)      {one['jobs_per_s']:8.0f} jobs/s  {one['seconds']:6.2f} s  "
-              f"peak RSS {one['peak_rss_mb']:.0f} MB")
+              f"CPU {one['cpu_s']:5.2f} s  peak RSS {one['peak_rss_mb']:.0f} MB")
         print(f"process_jobs(workers=2)      {two['jobs_per_s']:8.0f} jobs/s  {two['seconds']:6.2f} s  "
-              f"peak RSS {two['peak_rss_mb']:.0f} MB")
+              f"CPU {two['cpu_s']:5.2f} s  peak RSS {two['peak_rss_mb']:.0f} MB")
         labels = {"gather": "dask render() -> list", "stream": "dask, streamed by partition",
-                  "reduce": "dask, reduced on workers"}
+                  "reduce": "dask, reduced on workers", "numpy": "dask render_numpy_bag (raw)"}
         for mode in modes.split(","):
             m = d[mode]
             assert m["jobs"] == n and m["ok"] == n, m
             print(f"{labels[mode]:<28} {m['jobs_per_s']:8.0f} jobs/s  {m['seconds']:6.2f} s  "
-                  f"= {m['jobs_per_s'] / two['jobs_per_s']:.2f}x workers=2, {m['jobs_per_s'] / one['jobs_per_s']:.2f}x workers=1")
+                  f"CPU {m['client_cpu_s'] + m['workers_cpu_s']:5.2f} s (client + scheduler {m['client_cpu_s']:.2f}, "
+                  f"workers {m['workers_cpu_s']:.2f})  = {m['jobs_per_s'] / two['jobs_per_s']:.2f}x workers=2, "
+                  f"{m['jobs_per_s'] / one['jobs_per_s']:.2f}x workers=1")
         print(f"  cluster start {d['cluster_start_s']:.2f} s, plugin + warm-up batch {d['plugin_and_warmup_s']:.2f} s "
               f"(not in the throughput); peak RSS per worker "
               f"{', '.join(f'{r:.0f}' for r in d['worker_peak_rss_mb'])} MB, client {d['client_peak_rss_mb']:.0f} MB")
@@ -173,7 +195,8 @@ def main() -> None:
             red, st, ga = d["reduce"]["seconds"], d["stream"]["seconds"], d["gather"]["seconds"]
             print(f"  where the time goes: rendering on the workers {red:.2f} s; moving "
                   f"{main_mode['result_mb']:.0f} MB of results to the client adds {st - red:.2f} s streamed, "
-                  f"{ga - red:.2f} s gathered into one list")
+                  f"{ga - red:.2f} s gathered into one list; the same pixels as arrays "
+                  f"({d['numpy']['result_mb']:.0f} MB, streamed) take {d['numpy']['seconds']:.2f} s in all")
 
 
 if __name__ == "__main__":

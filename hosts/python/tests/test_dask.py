@@ -235,3 +235,21 @@ def test_render_batch_numpy_on_a_worker(client: Client) -> None:
     assert err.result is not None and '"error_kind":"font_not_found"' in err.result
     again = pickle.loads(pickle.dumps(err))
     assert type(again) is type(err) and (again.kind, again.result, str(again)) == (err.kind, err.result, str(err))
+
+
+def test_render_numpy_bag(client: Client) -> None:
+    import numpy as np
+
+    jobs = [job(f"r{i}", font={"path": str(INTER), "size": 30, "variations": {"wght": 100 + 100 * i}}, fmt="raw",
+                width=240, height=50) for i in range(9)]
+    jobs[4] = job("p", font=str(DEJAVU), fmt="pgm", width=100, height=40)
+    jobs[6] = job("m", font=str(DEJAVU), fmt="metrics")
+    out = hd.render_numpy_bag(jobs, npartitions=3).compute()
+    local = haforu.render_batch_numpy(jobs)
+    assert len(out) == 9
+    for a, b in zip(out, local):
+        if isinstance(b, np.ndarray):
+            assert isinstance(a, np.ndarray) and np.array_equal(a, b)
+        else:
+            assert isinstance(a, haforu.InvalidJobError) and untimed(a.result or "") == untimed(b.result or "")
+    assert isinstance(out[6], haforu.HaforuError) and out[6].job_id == "m"

@@ -111,10 +111,16 @@ def render_batch_numpy(jobs: JobSource, **session_opts: Any) -> List[ImageOrErro
 
     Picklable and per-process like :func:`render_batch` (the arrays and the errors pickle), and
     as fast as ``render_to_numpy``: the pixels never go through base64 or JSON."""
+    _, items = parse_jobs(jobs, "render_batch_numpy", allow_empty=True)
+    return render_numbered_numpy(items, **session_opts)
+
+
+def render_numbered_numpy(items: "Iterable[Tuple[int, Union[str, bytes, TooLong]]]", **session_opts: Any
+                          ) -> List[ImageOrError]:
+    """:func:`render_batch_numpy` for ``(line, job JSON)`` pairs (see :func:`render_numbered`)."""
     out: List[ImageOrError] = []
     with _leased(session_opts) as s:
         s._r()
-        _, items = parse_jobs(jobs, "render_batch_numpy", allow_empty=True)
         for line_no, job in items:
             with s._lock:
                 text, arr, status = s._r().render_array(job, line_no)
