@@ -7,7 +7,7 @@ WASM_OUT := target/haforu.wasm
 VENV := target/venv
 PY := $(VENV)/bin/python
 
-.PHONY: sample test wasm venv lint test-core test-cli test-python test-web bench references soak
+.PHONY: sample test wasm venv lint test-core test-cli test-python test-web bench references soak bench-dask
 
 # The README's first command: the bundled default font renders a sample to hello.png.
 sample: wasm
@@ -60,7 +60,8 @@ PY_WASMTIME := wasmtime>=50,<51
 $(PYVENV)/.ok:
 	python3 -m venv $(PYVENV)
 	$(PYV) -m pip install -q --upgrade pip
-	$(PYV) -m pip install -q "$(PY_WASMTIME)" numpy pytest mypy build hatchling uharfbuzz freetype-py fonttools Pillow opencv-python-headless tqdm
+	$(PYV) -m pip install -q "$(PY_WASMTIME)" numpy pytest mypy build hatchling uharfbuzz freetype-py fonttools Pillow opencv-python-headless
+	$(PYV) -m pip install -q "dask[distributed,dataframe]" tqdm   # haforu.dask, progress bars and their tests
 	$(PYV) -m pip download -q -d $(PY_WHEELHOUSE) "$(PY_WASMTIME)" numpy
 	touch $@
 
@@ -79,6 +80,11 @@ test-python: wasm $(PYVENV)/.ok
 bench-python: wasm $(PYVENV)/.ok
 	$(PY_WHEEL_INSTALL)
 	$(PYV) bench/python_bench.py $(BENCH_ARGS)
+
+# haforu.dask on a 2-worker LocalCluster vs process_jobs in one process (bench/dask_bench.py).
+bench-dask: wasm $(PYVENV)/.ok
+	$(PY_WHEEL_INSTALL)
+	$(PYV) bench/dask_bench.py $(BENCH_ARGS)
 
 # --- Web module (wasm/web → www/pkg) and the www/ preview page ---------------------------------
 # `make web` builds the ES module into www/pkg/ and prints its size against the budget;

@@ -24,7 +24,7 @@ def run_example(name: str, tmp_path: Path) -> str:
 
 def test_every_example_is_tested() -> None:
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == [
-        "batch.py", "errors.py", "match.py", "numpy_render.py", "streaming.py", "varsweep.py"]
+        "batch.py", "dask_render.py", "errors.py", "match.py", "numpy_render.py", "streaming.py", "varsweep.py"]
 
 
 def test_batch_example(tmp_path: Path) -> None:
@@ -115,3 +115,17 @@ def test_match_example(tmp_path: Path) -> None:
     assert len(evals) == 2 and all(9 < n < 80 for n in evals)
     assert out.count("refined never worse than the coarse best: True") == 2
     assert "found the known weight again: True" in out
+
+
+def test_dask_example(tmp_path: Path) -> None:
+    import pytest
+
+    pytest.importorskip("distributed")
+    pytest.importorskip("dask.dataframe")
+    out = run_example("dask_render.py", tmp_path)
+    assert "18 results, 17 succeeded; oops: font_not_found" in out
+    assert "density grows with weight: True" in out and "same as a local session: True" in out
+    rows = re.findall(r"^(d\d00) success ([0-9.]+)\s+\((\d+), (\d+), (\d+), (\d+)\)$", out, re.M)
+    assert [r[0] for r in rows] == ["d300", "d500", "d700"]
+    assert [float(r[1]) for r in rows] == sorted(float(r[1]) for r in rows)
+    assert "sweep: 81 points, the darkest at wght 900" in out

@@ -13,7 +13,7 @@ from __future__ import annotations
 from .batch import process_jobs
 from ._fontdirs import find_font, font_dirs
 from .errors import FontNotFoundError, HaforuError, InvalidJobError, RenderError
-from .parallel import render_batch
+from .parallel import render_batch, render_batch_numpy
 from .matching import (
     AlignCompareResult, Comparison, ResizeResult, SweepPoint, align_and_compare, compare, font_info, resize_bilinear,
 )
@@ -33,6 +33,7 @@ def is_available() -> bool:
 __all__ = [
     "process_jobs",
     "render_batch",
+    "render_batch_numpy",
     "StreamingSession",
     "Metrics",
     "render_to_numpy",

@@ -417,6 +417,52 @@ class Renderer:
         data = _string_at(base + d.data_ptr, d.data_len) if d.status == STATUS_OK and d.data_len else b""
         return self._timed(out, t0).decode("utf-8"), data, d.status
 
+    def render_array(self, job: Union[str, bytes, TooLong], line_no: int = 0
+                     ) -> "Tuple[str, Optional[npt.NDArray[np.uint8]], int]":
+        """Run one JSON job for its pixels: (the result JSON, with ``timing`` and without
+        ``rendering.data``; a new ``(height, width)`` uint8 array, or None; the status, 0 success).
+        ``raw`` and ``pgm`` jobs give their pixels (copied once, straight from linear memory);
+        any other success (``png``, ``metrics``, ``glyphs``, a sweep) becomes the engine's
+        ``bad_job`` error result for the job, so that no answer is silently dropped."""
+        t0 = _perf()
+        job_bytes = self._job_bytes(job)
+        self._check_fonts()
+        d, out, base, _, _ = self._execute(job_bytes, line_no, DATA_OUT_OF_BAND)
+        if d.status != STATUS_OK:
+            return self._timed(out, t0).decode("utf-8"), None, d.status
+        result = json.loads(out)
+        rendering = result.get("rendering")
+        fmt = rendering.get("format") if isinstance(rendering, dict) else None
+        if fmt not in ("raw", "pgm"):
+            what = (f"a `{fmt}` job" if fmt else "a sweep" if "points" in result
+                    else "a `metrics` job" if "metrics" in result else "a `glyphs` job" if "glyphs" in result
+                    else "a job without an image")
+            d, out, _ = self._fail(job_bytes, line_no, "bad_job",
+                                   f"this is {what}; render_batch_numpy returns the pixels of raw and pgm jobs "
+                                   "(use render_batch for the others)", DATA_OUT_OF_BAND)
+            return self._timed(out, t0).decode("utf-8"), None, d.status or 1
+        width, height = int(rendering["width"]), int(rendering["height"])
+        addr, n = base + d.data_ptr, d.data_len
+        if fmt == "pgm":  # skip the header the engine wrote: P5 W H 255 and one whitespace byte
+            head = _string_at(addr, min(n, 64))
+            at = 0
+            for _ in range(4):
+                while at < len(head) and head[at:at + 1].isspace():
+                    at += 1
+                while at < len(head) and not head[at:at + 1].isspace():
+                    at += 1
+            addr, n = addr + at + 1, n - at - 1
+        if n != width * height:
+            d, out, _ = self._fail(job_bytes, line_no, "internal",
+                                   f"the engine returned {n} pixel bytes for a {width}x{height} canvas",
+                                   DATA_OUT_OF_BAND)
+            return self._timed(out, t0).decode("utf-8"), None, d.status or 1
+        np_ = _np if _np is not None else _numpy()
+        arr: "npt.NDArray[np.uint8]" = np_.empty((height, width), dtype=np_.uint8)
+        if n:
+            _memmove(arr.ctypes.data, addr, n)  # before the next engine call moves the data
+        return self._timed(out, t0).decode("utf-8"), arr, 0
+
     # -- native calls --------------------------------------------------------------------------
 
     def run_native(self, job: bytes, job_id: str, font_path: Optional[str], flags: int = 0,

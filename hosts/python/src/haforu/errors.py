@@ -10,7 +10,7 @@ handlers written for 2.x keep catching them); ``InvalidJobError`` is also a ``Va
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional, Tuple, Type
 
 __all__ = [
     "HaforuError",
@@ -47,6 +47,12 @@ class HaforuError(RuntimeError):
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else self.kind
 
+    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
+        # Rebuilt through the constructor with every field, so that the error survives pickling
+        # also where tblib patches exception pickling (every process that imports ``distributed``
+        # does), which cannot rebuild ``FontNotFoundError`` (an ``OSError``) from its own state.
+        return (_rebuild, (type(self), str(self), self.kind, self.job_id, self.font_path, self.result))
+
 
 class FontNotFoundError(HaforuError, FileNotFoundError):
     """The font file does not exist, is unreadable or lies outside ``base_dir`` (kind ``font_not_found``)."""
@@ -76,3 +82,11 @@ def error_for_kind(
     if kind in _INVALID_KINDS:
         return InvalidJobError(message, kind, job_id=job_id, font_path=font_path)
     return RenderError(message, kind, job_id=job_id, font_path=font_path)
+
+
+def _rebuild(cls: Type[HaforuError], message: str, kind: str, job_id: Optional[str], font_path: Optional[str],
+             result: Optional[str]) -> HaforuError:
+    err = cls(message, kind, job_id=job_id, font_path=font_path)
+    if result is not None:
+        err.result = result
+    return err

@@ -132,12 +132,7 @@ class _Totals:
 
     def print_stats(self) -> None:
         wall = time.perf_counter() - self.t0
-        try:
-            import resource
-
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
-        except (ImportError, OSError):  # pragma: no cover - not Unix
-            peak = 0.0
+        peak = peak_rss_mb()
         stats = {
             "jobs": self.jobs, "ok": self.ok, "errors": self.errors(),
             "jobs_per_s": round(self.jobs / wall, 1) if wall > 0 else 0.0,
@@ -229,3 +224,22 @@ def _read_file(path: str, what: str) -> bytes:
 
 def _read_image(path: str) -> bytes:
     return _read_file(path, "image file")
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS in MiB: ``VmHWM`` on Linux. (``ru_maxrss`` is not that there:
+    a child inherits its parent's high-water mark across fork and exec, so a command started by a
+    big process would report the parent's size.) ``ru_maxrss`` elsewhere, 0 when neither exists."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError):
+        pass
+    try:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    except (ImportError, OSError):  # pragma: no cover - not Unix
+        return 0.0
