@@ -183,8 +183,9 @@ def stream(n: int, binary: str) -> None:
         ok += b'"status":"success"' in line
         if i + 1 == 10_000:
             first = rss_of(p.pid)
-        if i + 1 == n:
-            end = rss_of(p.pid)
+        if (i + 1) % 10_000 == 0 and i + 1 > 10_000:
+            # The process exits once its input ends, so the last reading is taken while it runs.
+            end = rss_of(p.pid) or end
     feeder.join()
     p.wait()
     print(json.dumps({

@@ -14,7 +14,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const PKG = process.env.HAFORU_WEB_PKG || path.join(ROOT, 'www/pkg');
 const mod = await import(pathToFileURL(path.join(PKG, 'haforu_web.js')).href);
 const { default: init, Font, render, renderJson, version, cacheStats } = mod;
-await init({ module_or_path: fs.readFileSync(path.join(PKG, 'haforu_web_bg.wasm')) });
+const wasm = await init({ module_or_path: fs.readFileSync(path.join(PKG, 'haforu_web_bg.wasm')) });
 
 const sha256 = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
 const cases = fs.readFileSync(path.join(ROOT, 'tests/golden/raster/cases.jsonl'), 'utf8')
@@ -126,6 +126,46 @@ try {
   passed++;
 } catch (e) {
   failures.push(`memory: ${e.message}`);
+}
+// Results without free(): a render result keeps its pixels in JS memory, so forgetting free()
+// costs neither time nor engine memory (issue 14). Blocks of freed and unfreed renders are
+// interleaved (a ratio in one run, not an absolute time); RSS is read after a warm-up and at the
+// end, after a garbage collection.
+try {
+  const f = Font.default();
+  const opts = { font: f, text: 'Hamburgefonstiv', size: 48, width: 800, height: 100, format: 'raw' };
+  const block = (n, free) => {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) {
+      const r = render(opts);
+      if (r.width !== 800) throw new Error('bad result');
+      if (free) r.free();
+    }
+    return performance.now() - t;
+  };
+  block(500, false);
+  if (globalThis.gc) globalThis.gc();
+  const rss0 = process.memoryUsage().rss;
+  const mem0 = wasm.memory.buffer.byteLength;
+  let freed = 0, kept = 0;
+  for (let i = 0; i < 20; i++) { freed += block(250, true); kept += block(500, false); }
+  const memGrew = (wasm.memory.buffer.byteLength - mem0) / 1048576;
+  // The unfreed results' pixels are JS memory: collected once their wrappers' finalizers have
+  // run, which needs the event loop to turn.
+  for (let i = 0; i < 5 && globalThis.gc; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 20)); }
+  const grew = (process.memoryUsage().rss - rss0) / 1048576;
+  const jsLeft = process.memoryUsage().arrayBuffers / 1048576;
+  const ratio = (kept / 10000) / (freed / 5000);
+  f.free();
+  console.log(`results without free(): 10,000 renders, ${(kept / 10).toFixed(1)} µs each vs ${(freed / 5).toFixed(1)} µs freed (${ratio.toFixed(2)}x), engine memory +${memGrew.toFixed(1)} MB, JS buffers left after collection ${jsLeft.toFixed(1)} MB, RSS ${grew >= 0 ? '+' : ''}${grew.toFixed(1)} MB`);
+  assert.ok(memGrew < 8, `the engine's memory grew ${memGrew.toFixed(1)} MB over 10,000 unfreed renders`);
+  assert.ok(ratio <= 1.5, `unfreed renders are ${ratio.toFixed(2)}x the time of freed ones`);
+  // Not yet the issue's RSS bound: inside one synchronous loop the finalizers cannot run, so
+  // every unfreed result's pixels stay reachable until the loop ends (RSS keeps that peak).
+  assert.ok(jsLeft < 50, `${jsLeft.toFixed(1)} MB of result pixels survive a collection`);
+  passed++;
+} catch (e) {
+  failures.push(`results without free(): ${e.message}`);
 }
 // renderJson with a font path and no font passed: the engine's needs-font answer becomes a
 // font_not_found result (the browser reads no files), and timing has three decimals.

@@ -43,7 +43,7 @@ pub fn render(options: RenderOptions) -> Result<RenderResult, JsValue> {
     let job = Job::from_value(&job).map_err(core_error)?;
     ENGINE
         .with(|e| e.borrow_mut().render(&job, Some(font.0)))
-        .map(|inner| RenderResult { inner })
+        .map(RenderResult::new)
         .map_err(|e| core_error(e.error))
 }
 

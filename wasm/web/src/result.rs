@@ -6,10 +6,15 @@ use haforu::{InkBox, Rendered};
 use js_sys::{Uint8Array, Uint8ClampedArray};
 use wasm_bindgen::prelude::*;
 
-/// The outcome of `render()`.
+/// The outcome of `render()`. The image bytes live in JS memory (copied out of the module once,
+/// when the result is made), so a result that is never `free()`d holds no engine memory beyond
+/// its few metadata bytes, and the JS garbage collector sees the pixels' real size.
 #[wasm_bindgen]
 pub struct RenderResult {
+    /// The render without its image bytes (`data` is empty).
     pub(crate) inner: Rendered,
+    /// The image bytes (`raw` pixels, the PGM or PNG file), for image formats.
+    data: Option<Uint8Array>,
 }
 
 /// Byte length of the P5 header the core writes (`P5\n{w} {h}\n255\n`).
@@ -18,14 +23,33 @@ pub(crate) fn pgm_header_len(w: u32, h: u32) -> usize {
 }
 
 impl RenderResult {
-    /// Bare gray pixels (0 = ink, 255 = paper), when the format carries them.
-    fn gray(&self) -> Option<&[u8]> {
+    /// Moves `inner`'s image bytes into JS memory.
+    pub(crate) fn new(mut inner: Rendered) -> RenderResult {
+        let data = inner
+            .format
+            .has_image()
+            .then(|| Uint8Array::from(&inner.data[..]));
+        inner.data = Vec::new();
+        RenderResult { inner, data }
+    }
+
+    /// Bare gray pixels (0 = ink, 255 = paper), when the format carries them: a view of the
+    /// JS-side bytes.
+    fn gray_view(&self) -> Option<Uint8Array> {
         let r = &self.inner;
+        let data = self.data.as_ref()?;
         match r.format {
-            haforu::Format::Raw => Some(&r.data),
-            haforu::Format::Pgm => r.data.get(pgm_header_len(r.width, r.height)..),
+            haforu::Format::Raw => Some(data.subarray(0, data.length())),
+            haforu::Format::Pgm => {
+                Some(data.subarray(pgm_header_len(r.width, r.height) as u32, data.length()))
+            }
             _ => None,
         }
+    }
+
+    /// The gray pixels copied into the module (for what is computed here).
+    fn gray(&self) -> Option<Vec<u8>> {
+        self.gray_view().map(|v| v.to_vec())
     }
 }
 
@@ -52,14 +76,15 @@ impl RenderResult {
     /// Gray pixels, row-major, top row first, 0 = ink, 255 = paper (formats `raw` and `pgm`).
     #[wasm_bindgen(getter)]
     pub fn pixels(&self) -> Option<Uint8ClampedArray> {
-        self.gray().map(Uint8ClampedArray::from)
+        // A typed array made from another copies it: each call gives the caller its own array.
+        self.gray_view().map(|v| Uint8ClampedArray::new(&v))
     }
 
     /// The pixels as opaque RGBA for `new ImageData(result.rgba(), width, height)`.
     pub fn rgba(&self) -> Option<Uint8ClampedArray> {
         let gray = self.gray()?;
         let mut out = vec![255u8; gray.len() * 4];
-        for (px, &g) in out.chunks_exact_mut(4).zip(gray) {
+        for (px, &g) in out.chunks_exact_mut(4).zip(&gray) {
             px[..3].fill(g);
         }
         Some(Uint8ClampedArray::from(&out[..]))
@@ -68,10 +93,7 @@ impl RenderResult {
     /// The encoded file for formats `pgm` and `png` (the bare pixels for `raw`).
     #[wasm_bindgen(getter)]
     pub fn data(&self) -> Option<Uint8Array> {
-        self.inner
-            .format
-            .has_image()
-            .then(|| Uint8Array::from(&self.inner.data[..]))
+        self.data.as_ref().map(|d| d.slice(0, d.length()))
     }
 
     /// Tight ink box `[x, y, w, h]` (`[0,0,0,0]` when blank); undefined for `png`/`glyphs`.
