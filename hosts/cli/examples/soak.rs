@@ -13,7 +13,7 @@
 //! Beside both phases a probe sends `GET /healthz` every 50 ms (1 s timeout) and the server's
 //! RSS is read from /proc every 100 ms. Prints one JSON line per phase and a verdict: healthy
 //! answers that differed or failed, the hostile/idle p99 ratio, and the RSS at the end of the
-//! idle phase, at its highest, and settled (1 s after the hostile phase). Loopback only.
+//! idle phase, at its highest, and settled (3 s after the hostile phase). Loopback only.
 
 #[path = "common/http.rs"]
 mod http;
@@ -58,8 +58,9 @@ fn main() {
     println!("{}", idle.json("idle"));
     let hostile = phase(&o, &reference, o.secs, o.every);
     println!("{}", hostile.json("hostile"));
-    // Settled: what the server keeps once the last hostile answers have been sent.
-    std::thread::sleep(Duration::from_secs(1));
+    // Settled: what the server keeps once the last hostile answers have been sent and the
+    // heavy lane's queue (up to a few giant jobs whose clients gave up waiting) has drained.
+    std::thread::sleep(Duration::from_secs(3));
     let settled = rss_of(o.pid).unwrap_or(0);
     let p99_ratio = hostile.p99 / idle.p99.max(0.001);
     let base = idle.rss_end.max(1) as f64;

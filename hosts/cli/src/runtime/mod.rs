@@ -187,10 +187,11 @@ impl Runtime {
     }
 }
 
-/// Returns memory freed inside the allocator to the system. Compiling the module (a code-cache
+/// Returns memory freed inside the allocator to the system (at start, and after each job of the
+/// server's heavy lane). Compiling the module (a code-cache
 /// miss) leaves ~35 MB free in the compiler threads' malloc arenas (82 → 46 MB RSS at start),
 /// which glibc would otherwise keep for the life of a long-running `serve`.
-fn give_back_freed_memory() {
+pub fn give_back_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free pages of the allocator's own arenas.
     unsafe {

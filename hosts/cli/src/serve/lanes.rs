@@ -4,7 +4,7 @@
 //! costs (`haforu_work_estimate`, pixels touched: microseconds; the host never reads the job).
 //! A job over `--heavy-work` megapixels, or a request body over [`HEAVY_BODY_BYTES`], moves to
 //! the heavy lane: `--heavy-workers` threads of their own (default 1) behind a short queue
-//! (`--heavy-queue`), whose instances are recycled once they pass [`HEAVY_RECYCLE_MB`]. When
+//! (`--heavy-queue`), whose instances are rebuilt after every job ([`HEAVY_RECYCLE_MB`]). When
 //! that queue is full, `/render` answers `overloaded` (503) at once and `/batch` runs the job
 //! where it is (a batch waits rather than fails). `--heavy-workers 0` turns the lane off.
 //! On Linux the heavy lane's threads run at a lower priority (nice +10): on a busy machine
@@ -19,10 +19,11 @@ use crate::runtime::{Runtime, Worker};
 /// heavy lane without being estimated: reading it is itself the cost.
 pub const HEAVY_BODY_BYTES: usize = 1 << 20;
 
-/// Instances of the heavy lane are rebuilt once their memory passes this after a job, so the
-/// memory a giant canvas or a big font took is given back at once: any job big enough for this
-/// lane passes it, and a new instance costs far less than such a job.
-pub const HEAVY_RECYCLE_MB: u64 = 8;
+/// Instances of the heavy lane are rebuilt once their memory passes this after a job. Every job
+/// leaves an instance bigger than 1 MiB, so each heavy job gets a fresh instance and the memory
+/// it took (a giant canvas, a big font) is given back at once; a new instance (~0.3 ms) costs
+/// far less than a job big enough for this lane.
+pub const HEAVY_RECYCLE_MB: u64 = 1;
 
 pub struct Lanes {
     heavy: Option<Pool>,
@@ -70,11 +71,16 @@ impl Lanes {
         self.heavy.is_some() && w.work_estimate(job) > self.heavy_work
     }
 
-    /// Moves a task to the heavy lane.
+    /// Moves a task to the heavy lane. After it, the allocator's free pages go back to the
+    /// system: a heavy job's buffers (a giant canvas's result, a big font) are freed by then.
     pub fn hand(&self, task: Task) -> Moved {
         let Some(pool) = &self.heavy else {
             return Moved::Full(task);
         };
+        let task: Task = Box::new(move |w: &mut Worker| {
+            task(w);
+            crate::runtime::give_back_freed_memory();
+        });
         match pool.try_hand(task) {
             Ok(()) => Moved::Queued,
             Err((Refused::Full | Refused::Closed, task)) => Moved::Full(task),
