@@ -87,7 +87,8 @@ bench-dask: wasm $(PYVENV)/.ok
 	$(PYV) bench/dask_bench.py $(BENCH_ARGS)
 
 # --- Web module (wasm/web → www/pkg) and the www/ preview page ---------------------------------
-# `make web` builds the ES module into www/pkg/ and prints its size against the budget;
+# `make web` builds the ES module into www/pkg/ (an npm package: `npm pack www/pkg`) and prints
+# its size against the budget;
 # `make test-web` installs Chromium (apt, only if missing), the pinned wasm-bindgen CLI (cargo, only
 # if another version is installed) and playwright-core (npm ci), then runs the Node parity test
 # and the Chromium test; `make serve-www` serves the page on http://127.0.0.1:$(WWW_PORT)/.
@@ -108,7 +109,8 @@ web:
 	rm -rf $(WEB_OUT)
 	$(WASM_BINDGEN) --target web --out-dir $(WEB_OUT) target/$(WASM_TARGET)/wasm-web/haforu_web.wasm
 	rm -rf www/pkg && mkdir -p www/pkg
-	cp $(WEB_OUT)/haforu_web.js $(WEB_OUT)/haforu_web.d.ts $(WEB_OUT)/haforu_web_bg.wasm www/pkg/
+	cp -r $(WEB_OUT)/haforu_web.js $(WEB_OUT)/haforu_web.d.ts $(WEB_OUT)/haforu_web_bg.wasm $(WEB_OUT)/snippets www/pkg/
+	cp wasm/web/npm/package.json wasm/web/npm/README.md www/pkg/
 	@sh www/tests/size.sh www/pkg/haforu_web_bg.wasm
 
 test-web: web
@@ -117,6 +119,7 @@ test-web: web
 	cd www/tests && npm ci --no-audit --no-fund --loglevel=error
 	node --expose-gc www/tests/node_parity.mjs
 	node --expose-gc www/tests/node_matching.mjs
+	node www/tests/npm_package.mjs
 	node www/tests/browser.mjs
 
 serve-www: web

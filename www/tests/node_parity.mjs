@@ -127,8 +127,8 @@ try {
 } catch (e) {
   failures.push(`memory: ${e.message}`);
 }
-// Results without free(): a render result keeps its pixels in JS memory, so forgetting free()
-// costs neither time nor engine memory (issue 14). Blocks of freed and unfreed renders are
+// Results without free(): a render result is a plain JS object holding its pixels in JS memory,
+// so forgetting free() costs neither time nor memory, even inside one synchronous loop (issue 14). Blocks of freed and unfreed renders are
 // interleaved (a ratio in one run, not an absolute time); RSS is read after a warm-up and at the
 // end, after a garbage collection.
 try {
@@ -160,9 +160,8 @@ try {
   console.log(`results without free(): 10,000 renders, ${(kept / 10).toFixed(1)} µs each vs ${(freed / 5).toFixed(1)} µs freed (${ratio.toFixed(2)}x), engine memory +${memGrew.toFixed(1)} MB, JS buffers left after collection ${jsLeft.toFixed(1)} MB, RSS ${grew >= 0 ? '+' : ''}${grew.toFixed(1)} MB`);
   assert.ok(memGrew < 8, `the engine's memory grew ${memGrew.toFixed(1)} MB over 10,000 unfreed renders`);
   assert.ok(ratio <= 1.5, `unfreed renders are ${ratio.toFixed(2)}x the time of freed ones`);
-  // Not yet the issue's RSS bound: inside one synchronous loop the finalizers cannot run, so
-  // every unfreed result's pixels stay reachable until the loop ends (RSS keeps that peak).
   assert.ok(jsLeft < 50, `${jsLeft.toFixed(1)} MB of result pixels survive a collection`);
+  assert.ok(grew < 50, `RSS grew ${grew.toFixed(1)} MB over 10,000 unfreed renders`);
   passed++;
 } catch (e) {
   failures.push(`results without free(): ${e.message}`);

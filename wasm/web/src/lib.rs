@@ -19,7 +19,7 @@ use font::font_of;
 use haforu::compare::{align_and_compare, resize_bilinear, Align, InkImage};
 use haforu::{Engine, ErrorKind, Job};
 use js_sys::{Object, Reflect, Uint8ClampedArray};
-use result::RenderResult;
+use result::{render_result, RenderResult};
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
 use types::{FontArg, ImageArg, MethodArg, NumberArg, RenderOptions};
@@ -43,7 +43,7 @@ pub fn render(options: RenderOptions) -> Result<RenderResult, JsValue> {
     let job = Job::from_value(&job).map_err(core_error)?;
     ENGINE
         .with(|e| e.borrow_mut().render(&job, Some(font.0)))
-        .map(RenderResult::new)
+        .map(render_result)
         .map_err(|e| core_error(e.error))
 }
 

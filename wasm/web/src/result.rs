@@ -1,20 +1,66 @@
-//! `RenderResult`: the outcome of `render()`, read through getters.
+//! `RenderResult`: the outcome of `render()`, a plain JavaScript object.
+//!
+//! A result owns nothing in the module: its image bytes are copied into JS memory once, when it
+//! is made, and its other fields are JS values. Forgetting `free()` (a no-op kept for older
+//! callers) therefore costs nothing, even inside a long synchronous loop where no
+//! FinalizationRegistry callback can run. What is computed from the pixels on demand (`metrics`
+//! of a `raw`/`pgm` render, `rgba()`) is computed here, in Rust, through two functions the
+//! result holds.
 
 use crate::convert::to_js;
 use crate::font::variations_js;
-use haforu::{InkBox, Rendered};
-use js_sys::{Uint8Array, Uint8ClampedArray};
+use haforu::{Format, InkBox, Rendered};
+use js_sys::{Object, Reflect, Uint8Array, Uint8ClampedArray};
 use wasm_bindgen::prelude::*;
 
-/// The outcome of `render()`. The image bytes live in JS memory (copied out of the module once,
-/// when the result is made), so a result that is never `free()`d holds no engine memory beyond
-/// its few metadata bytes, and the JS garbage collector sees the pixels' real size.
-#[wasm_bindgen]
-pub struct RenderResult {
-    /// The render without its image bytes (`data` is empty).
-    pub(crate) inner: Rendered,
-    /// The image bytes (`raw` pixels, the PGM or PNG file), for image formats.
-    data: Option<Uint8Array>,
+#[wasm_bindgen(inline_js = r#"
+export class RenderResult {
+  constructor(width, height, format, data, grayAt, bbox, metrics, glyphs, variations, ops) {
+    this.width = width;
+    this.height = height;
+    this.format = format;
+    this.bbox = bbox;
+    this.glyphs = glyphs;
+    this.variations = variations;
+    Object.defineProperties(this, {
+      _data: { value: data }, _grayAt: { value: grayAt }, _ops: { value: ops },
+      _metrics: { value: metrics, writable: true },
+    });
+  }
+  get pixels() {
+    return this._grayAt < 0 ? undefined : new Uint8ClampedArray(this._data.subarray(this._grayAt));
+  }
+  get data() { return this._data === undefined ? undefined : this._data.slice(); }
+  get metrics() {
+    if (this._metrics === undefined && this._grayAt >= 0) {
+      this._metrics = this._ops.metrics(this._data.subarray(this._grayAt), this.width, this.height);
+    }
+    return this._metrics;
+  }
+  rgba() { return this._grayAt < 0 ? undefined : this._ops.rgba(this._data.subarray(this._grayAt)); }
+  free() {}
+  [Symbol.dispose]() {}
+}
+"#)]
+extern "C" {
+    /// The outcome of `render()` (declared for TypeScript in `types.rs`).
+    #[wasm_bindgen(typescript_type = "RenderResult")]
+    pub type RenderResult;
+
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        width: u32,
+        height: u32,
+        format: &str,
+        data: JsValue,
+        gray_at: i32,
+        bbox: JsValue,
+        metrics: JsValue,
+        glyphs: JsValue,
+        variations: JsValue,
+        ops: &JsValue,
+    ) -> RenderResult;
 }
 
 /// Byte length of the P5 header the core writes (`P5\n{w} {h}\n255\n`).
@@ -22,126 +68,75 @@ pub(crate) fn pgm_header_len(w: u32, h: u32) -> usize {
     format!("P5\n{w} {h}\n255\n").len()
 }
 
-impl RenderResult {
-    /// Moves `inner`'s image bytes into JS memory.
-    pub(crate) fn new(mut inner: Rendered) -> RenderResult {
-        let data = inner
-            .format
-            .has_image()
-            .then(|| Uint8Array::from(&inner.data[..]));
-        inner.data = Vec::new();
-        RenderResult { inner, data }
-    }
-
-    /// Bare gray pixels (0 = ink, 255 = paper), when the format carries them: a view of the
-    /// JS-side bytes.
-    fn gray_view(&self) -> Option<Uint8Array> {
-        let r = &self.inner;
-        let data = self.data.as_ref()?;
-        match r.format {
-            haforu::Format::Raw => Some(data.subarray(0, data.length())),
-            haforu::Format::Pgm => {
-                Some(data.subarray(pgm_header_len(r.width, r.height) as u32, data.length()))
-            }
-            _ => None,
-        }
-    }
-
-    /// The gray pixels copied into the module (for what is computed here).
-    fn gray(&self) -> Option<Vec<u8>> {
-        self.gray_view().map(|v| v.to_vec())
-    }
+thread_local! {
+    /// `{metrics(gray, w, h), rgba(gray)}`, made once and shared by every result.
+    static OPS: JsValue = ops();
 }
 
-#[wasm_bindgen]
-impl RenderResult {
-    /// Canvas width in pixels.
-    #[wasm_bindgen(getter)]
-    pub fn width(&self) -> u32 {
-        self.inner.width
-    }
-
-    /// Canvas height in pixels.
-    #[wasm_bindgen(getter)]
-    pub fn height(&self) -> u32 {
-        self.inner.height
-    }
-
-    /// The format rendered.
-    #[wasm_bindgen(getter)]
-    pub fn format(&self) -> String {
-        self.inner.format.as_str().to_string()
-    }
-
-    /// Gray pixels, row-major, top row first, 0 = ink, 255 = paper (formats `raw` and `pgm`).
-    #[wasm_bindgen(getter)]
-    pub fn pixels(&self) -> Option<Uint8ClampedArray> {
-        // A typed array made from another copies it: each call gives the caller its own array.
-        self.gray_view().map(|v| Uint8ClampedArray::new(&v))
-    }
-
-    /// The pixels as opaque RGBA for `new ImageData(result.rgba(), width, height)`.
-    pub fn rgba(&self) -> Option<Uint8ClampedArray> {
-        let gray = self.gray()?;
+fn ops() -> JsValue {
+    let metrics = Closure::<dyn Fn(Uint8Array, u32, u32) -> JsValue>::new(
+        |gray: Uint8Array, w: u32, h: u32| {
+            let ink = InkBox {
+                canvas_width: w,
+                canvas_height: h,
+                x: 0,
+                y: 0,
+                w,
+                h,
+                ink: gray.to_vec().iter().map(|&p| 255 - p).collect(),
+            };
+            to_js(&ink.metrics())
+        },
+    );
+    let rgba = Closure::<dyn Fn(Uint8Array) -> Uint8ClampedArray>::new(|gray: Uint8Array| {
+        let gray = gray.to_vec();
         let mut out = vec![255u8; gray.len() * 4];
         for (px, &g) in out.chunks_exact_mut(4).zip(&gray) {
             px[..3].fill(g);
         }
-        Some(Uint8ClampedArray::from(&out[..]))
-    }
+        Uint8ClampedArray::from(&out[..])
+    });
+    let o = Object::new();
+    let _ = Reflect::set(&o, &"metrics".into(), metrics.as_ref());
+    let _ = Reflect::set(&o, &"rgba".into(), rgba.as_ref());
+    // Both live as long as the module: every result may call them.
+    metrics.forget();
+    rgba.forget();
+    o.into()
+}
 
-    /// The encoded file for formats `pgm` and `png` (the bare pixels for `raw`).
-    #[wasm_bindgen(getter)]
-    pub fn data(&self) -> Option<Uint8Array> {
-        self.data.as_ref().map(|d| d.slice(0, d.length()))
-    }
-
-    /// Tight ink box `[x, y, w, h]` (`[0,0,0,0]` when blank); undefined for `png`/`glyphs`.
-    #[wasm_bindgen(
-        getter,
-        unchecked_return_type = "[number, number, number, number] | undefined"
-    )]
-    pub fn bbox(&self) -> JsValue {
-        match (&self.inner.metrics, self.inner.format) {
-            (Some(m), _) => to_js(&m.bbox),
-            (None, haforu::Format::Glyphs) => JsValue::UNDEFINED,
-            (None, _) => to_js(&self.inner.actual_bbox),
-        }
-    }
-
-    /// SPEC §3 ink metrics `{density, beam, bbox}` (formats `metrics`, `raw`, `pgm`).
-    #[wasm_bindgen(getter, unchecked_return_type = "Metrics | undefined")]
-    pub fn metrics(&self) -> JsValue {
-        if let Some(m) = &self.inner.metrics {
-            return to_js(m);
-        }
-        let Some(gray) = self.gray() else {
-            return JsValue::UNDEFINED;
-        };
-        let ink = InkBox {
-            canvas_width: self.inner.width,
-            canvas_height: self.inner.height,
-            x: 0,
-            y: 0,
-            w: self.inner.width,
-            h: self.inner.height,
-            ink: gray.iter().map(|&p| 255 - p).collect(),
-        };
-        to_js(&ink.metrics())
-    }
-
-    /// The shaped glyph run in font units (format `glyphs`).
-    #[wasm_bindgen(getter, unchecked_return_type = "Glyph[] | undefined")]
-    pub fn glyphs(&self) -> JsValue {
-        match &self.inner.glyphs {
-            Some(g) => to_js(g),
-            None => JsValue::UNDEFINED,
-        }
-    }
-
-    /// The applied (clamped) axis coordinates, `{tag: value}`.
-    #[wasm_bindgen(getter, unchecked_return_type = "Record<string, number>")]
-    pub fn variations(&self) -> JsValue {
-        variations_js(&self.inner.variations)
-    }
+/// The JS result of a render: the image bytes move into JS memory here.
+pub(crate) fn render_result(r: Rendered) -> RenderResult {
+    let data = if r.format.has_image() {
+        Uint8Array::from(&r.data[..]).into()
+    } else {
+        JsValue::UNDEFINED
+    };
+    let gray_at = match r.format {
+        Format::Raw => 0,
+        Format::Pgm => pgm_header_len(r.width, r.height) as i32,
+        _ => -1,
+    };
+    // Tight ink box `[x, y, w, h]` (`[0,0,0,0]` when blank); undefined for `glyphs`.
+    let bbox = match (&r.metrics, r.format) {
+        (Some(m), _) => to_js(&m.bbox),
+        (None, Format::Glyphs) => JsValue::UNDEFINED,
+        (None, _) => to_js(&r.actual_bbox),
+    };
+    let metrics = r.metrics.as_ref().map_or(JsValue::UNDEFINED, to_js);
+    let glyphs = r.glyphs.as_ref().map_or(JsValue::UNDEFINED, to_js);
+    OPS.with(|ops| {
+        RenderResult::new(
+            r.width,
+            r.height,
+            r.format.as_str(),
+            data,
+            gray_at,
+            bbox,
+            metrics,
+            glyphs,
+            variations_js(&r.variations),
+            ops,
+        )
+    })
 }

@@ -47,6 +47,36 @@ export interface RenderOptions {
 }
 export interface Metrics { density: number; beam: number; bbox: [number, number, number, number] }
 export interface Glyph { gid: number; cluster: number; x_advance: number; y_advance: number; x_offset: number; y_offset: number }
+
+/** The outcome of `render()`: a plain object whose image bytes live in JS memory (copied out of
+ *  the module once), so it holds no engine memory and `free()` is optional (a no-op). */
+export interface RenderResult {
+  /** Canvas width in pixels. */
+  readonly width: number;
+  /** Canvas height in pixels. */
+  readonly height: number;
+  /** The format rendered. */
+  readonly format: "raw" | "pgm" | "png" | "metrics" | "glyphs";
+  /** Gray pixels, row-major, top row first, 0 = ink, 255 = paper (formats `raw` and `pgm`); a
+   *  new array on every read. */
+  readonly pixels: Uint8ClampedArray | undefined;
+  /** The encoded file for formats `pgm` and `png` (the bare pixels for `raw`); a new array on
+   *  every read. */
+  readonly data: Uint8Array | undefined;
+  /** Tight ink box `[x, y, w, h]` (`[0,0,0,0]` when blank); undefined for `glyphs`. */
+  readonly bbox: [number, number, number, number] | undefined;
+  /** SPEC §3 ink metrics (formats `metrics`, `raw`, `pgm`; computed on first read for images). */
+  readonly metrics: Metrics | undefined;
+  /** The shaped glyph run in font units (format `glyphs`). */
+  readonly glyphs: Glyph[] | undefined;
+  /** The applied (clamped) axis coordinates, `{tag: value}`. */
+  readonly variations: Record<string, number>;
+  /** The pixels as opaque RGBA for `new ImageData(result.rgba(), width, height)`. */
+  rgba(): Uint8ClampedArray | undefined;
+  /** Nothing to release (kept for callers written against earlier versions). */
+  free(): void;
+  [Symbol.dispose](): void;
+}
 /** Options of `font.sweep()`: the render options of `render()` (without `font`, `id` optional)
  *  plus the coordinate sets and an optional comparison target. */
 export interface SweepOptions {
