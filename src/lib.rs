@@ -146,6 +146,21 @@ impl Engine {
         Ok(r)
     }
 
+    /// Like [`render`](Self::render), but a `raw` image whose ink box is at most a quarter of
+    /// the canvas comes as the box alone ([`RunOptions::ink_box`]): [`Rendered::data_box`] says
+    /// which part of the canvas `data` holds (always set for `raw`; paper elsewhere). For hosts
+    /// that build the canvas themselves.
+    pub fn render_ink_box(
+        &mut self,
+        job: &Job,
+        font_handle: Option<u32>,
+    ) -> Result<Rendered, JobError> {
+        let mut data = Vec::new();
+        let mut r = self.render_job(job, font_handle, &mut data, true)?;
+        r.data = data;
+        Ok(r)
+    }
+
     /// Like [`render`](Self::render), but writes the image payload into `data` (cleared
     /// first, capacity reused) and leaves [`Rendered::data`] empty.
     pub fn render_into(

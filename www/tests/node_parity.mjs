@@ -166,6 +166,30 @@ try {
 } catch (e) {
   failures.push(`results without free(): ${e.message}`);
 }
+// A small ink box on a big canvas (the matching workload) comes out of the engine alone and is
+// pasted on paper in JS when read: the same pixels, file bytes and metrics as the PGM/metrics path.
+try {
+  const f = Font.default();
+  const o = { font: f, text: 'A', size: 1000, width: 3000, height: 1200, variations: { wght: 640 } };
+  const raw = render({ ...o, format: 'raw' });
+  const pgm = render({ ...o, format: 'pgm' });
+  const m = render({ ...o, format: 'metrics' });
+  assert.ok(Array.isArray(raw._box) && raw._box[2] * raw._box[3] * 4 <= 3000 * 1200, 'the engine sent the ink box alone');
+  const body = pgm.data.subarray(pgm.data.length - 3000 * 1200);
+  assert.ok(Buffer.from(raw.pixels).equals(Buffer.from(body)), 'pasted box = PGM body');
+  assert.ok(Buffer.from(raw.data).equals(Buffer.from(body)), 'raw data = PGM body');
+  assert.deepEqual(raw.metrics, m.metrics, 'metrics from the box = metrics format');
+  assert.deepEqual(raw.bbox, m.metrics.bbox);
+  const rgba = raw.rgba();
+  assert.equal(rgba.length, 4 * 3000 * 1200);
+  const blank = render({ ...o, text: ' ', format: 'raw' });
+  assert.ok(blank.pixels.every((v) => v === 255), 'a blank render is paper');
+  assert.equal(blank.metrics.density, 0);
+  f.free();
+  passed++;
+} catch (e) {
+  failures.push(`ink box: ${e.message}`);
+}
 // renderJson with a font path and no font passed: the engine's needs-font answer becomes a
 // font_not_found result (the browser reads no files), and timing has three decimals.
 try {

@@ -42,7 +42,7 @@ pub fn render(options: RenderOptions) -> Result<RenderResult, JsValue> {
     let job = Value::Object(job_of(&options, font, "raw", "render")?);
     let job = Job::from_value(&job).map_err(core_error)?;
     ENGINE
-        .with(|e| e.borrow_mut().render(&job, Some(font.0)))
+        .with(|e| e.borrow_mut().render_ink_box(&job, Some(font.0)))
         .map(render_result)
         .map_err(|e| core_error(e.error))
 }

@@ -15,7 +15,7 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
 export class RenderResult {
-  constructor(width, height, format, data, grayAt, bbox, metrics, glyphs, variations, ops) {
+  constructor(width, height, format, data, grayAt, box, bbox, metrics, glyphs, variations, ops) {
     this.width = width;
     this.height = height;
     this.format = format;
@@ -23,21 +23,32 @@ export class RenderResult {
     this.glyphs = glyphs;
     this.variations = variations;
     Object.defineProperties(this, {
-      _data: { value: data }, _grayAt: { value: grayAt }, _ops: { value: ops },
+      _data: { value: data }, _grayAt: { value: grayAt }, _box: { value: box }, _ops: { value: ops },
       _metrics: { value: metrics, writable: true },
     });
   }
-  get pixels() {
-    return this._grayAt < 0 ? undefined : new Uint8ClampedArray(this._data.subarray(this._grayAt));
+  // The gray canvas: the bytes after the PGM header, or a raw image's ink box pasted on paper.
+  _gray(Type) {
+    if (this._grayAt < 0) return undefined;
+    const b = this._box;
+    if (!b) return new Type(this._data.subarray(this._grayAt));
+    const [x, y, w, h] = b, out = new Type(this.width * this.height).fill(255);
+    for (let r = 0; r < h; r++) out.set(this._data.subarray(r * w, (r + 1) * w), (y + r) * this.width + x);
+    return out;
   }
-  get data() { return this._data === undefined ? undefined : this._data.slice(); }
+  get pixels() { return this._gray(Uint8ClampedArray); }
+  get data() {
+    if (this._data === undefined) return undefined;
+    return this._box ? this._gray(Uint8Array) : this._data.slice();
+  }
   get metrics() {
     if (this._metrics === undefined && this._grayAt >= 0) {
-      this._metrics = this._ops.metrics(this._data.subarray(this._grayAt), this.width, this.height);
+      const b = this._box || [0, 0, this.width, this.height];
+      this._metrics = this._ops.metrics(this._data.subarray(this._grayAt), this.width, this.height, ...b);
     }
     return this._metrics;
   }
-  rgba() { return this._grayAt < 0 ? undefined : this._ops.rgba(this._data.subarray(this._grayAt)); }
+  rgba() { const g = this._gray(Uint8Array); return g && this._ops.rgba(g); }
   free() {}
   [Symbol.dispose]() {}
 }
@@ -55,6 +66,7 @@ extern "C" {
         format: &str,
         data: JsValue,
         gray_at: i32,
+        data_box: JsValue,
         bbox: JsValue,
         metrics: JsValue,
         glyphs: JsValue,
@@ -74,13 +86,14 @@ thread_local! {
 }
 
 fn ops() -> JsValue {
-    let metrics = Closure::<dyn Fn(Uint8Array, u32, u32) -> JsValue>::new(
-        |gray: Uint8Array, w: u32, h: u32| {
+    // SPEC §3 metrics of gray pixels covering the box (x, y, w, h) of a cw × ch canvas.
+    let metrics = Closure::<dyn Fn(Uint8Array, u32, u32, u32, u32, u32, u32) -> JsValue>::new(
+        |gray: Uint8Array, cw: u32, ch: u32, x: u32, y: u32, w: u32, h: u32| {
             let ink = InkBox {
-                canvas_width: w,
-                canvas_height: h,
-                x: 0,
-                y: 0,
+                canvas_width: cw,
+                canvas_height: ch,
+                x,
+                y,
                 w,
                 h,
                 ink: gray.to_vec().iter().map(|&p| 255 - p).collect(),
@@ -105,7 +118,9 @@ fn ops() -> JsValue {
     o.into()
 }
 
-/// The JS result of a render: the image bytes move into JS memory here.
+/// The JS result of a render (made with [`haforu::Engine::render_ink_box`]: a `raw` image may
+/// be its ink box alone, which the result pastes on paper when read): the image bytes move into
+/// JS memory here.
 pub(crate) fn render_result(r: Rendered) -> RenderResult {
     let data = if r.format.has_image() {
         Uint8Array::from(&r.data[..]).into()
@@ -123,6 +138,11 @@ pub(crate) fn render_result(r: Rendered) -> RenderResult {
         (None, Format::Glyphs) => JsValue::UNDEFINED,
         (None, _) => to_js(&r.actual_bbox),
     };
+    let data_box = match r.data_box {
+        Some([0, 0, w, h]) if (w, h) == (r.width, r.height) => JsValue::UNDEFINED,
+        Some(b) => to_js(&b),
+        None => JsValue::UNDEFINED,
+    };
     let metrics = r.metrics.as_ref().map_or(JsValue::UNDEFINED, to_js);
     let glyphs = r.glyphs.as_ref().map_or(JsValue::UNDEFINED, to_js);
     OPS.with(|ops| {
@@ -132,6 +152,7 @@ pub(crate) fn render_result(r: Rendered) -> RenderResult {
             r.format.as_str(),
             data,
             gray_at,
+            data_box,
             bbox,
             metrics,
             glyphs,
