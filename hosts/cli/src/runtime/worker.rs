@@ -57,8 +57,8 @@ pub struct Worker {
     pub(super) bound: HashMap<(u32, Vec<u8>), Bound>,
     pub(super) checked_at: Instant,
     pub(super) checked_generation: u64,
-    /// Overrides the runtime's `recycle_memory_mb` ([`Worker::set_recycle_memory_mb`]).
-    recycle_memory_mb: Option<u64>,
+    /// Rebuild the instance after every job ([`Worker::set_single_use`]).
+    single_use: bool,
 }
 
 impl Worker {
@@ -72,7 +72,7 @@ impl Worker {
             bound: HashMap::new(),
             checked_at: Instant::now(),
             checked_generation: 0,
-            recycle_memory_mb: None,
+            single_use: false,
         }
     }
 
@@ -290,9 +290,9 @@ impl Worker {
             return;
         };
         self.jobs += 1;
-        let limit = self.recycle_memory_mb.unwrap_or(sandbox.recycle_memory_mb);
-        let big = g.memory_bytes() as u64 > limit << 20;
-        let old = sandbox.recycle_jobs > 0 && self.jobs >= sandbox.recycle_jobs;
+        let big = g.memory_bytes() as u64 > sandbox.recycle_memory_mb << 20;
+        let old =
+            self.single_use || (sandbox.recycle_jobs > 0 && self.jobs >= sandbox.recycle_jobs);
         if big || old {
             self.rt.recycles.fetch_add(1, Ordering::Relaxed);
             self.discard();
@@ -386,10 +386,10 @@ impl Worker {
         r.map_err(|f| self.fault(f)).unwrap_or(0)
     }
 
-    /// Rebuild this worker's instance once its memory passes `mb` MiB after a job (lower than
-    /// the runtime's `recycle_memory_mb` for a lane of big jobs).
-    pub fn set_recycle_memory_mb(&mut self, mb: u64) {
-        self.recycle_memory_mb = Some(mb.max(1));
+    /// Rebuild this worker's instance after every job (a lane of big jobs: each one's memory
+    /// is given back at once).
+    pub fn set_single_use(&mut self) {
+        self.single_use = true;
     }
 
     /// Linear-memory size of the current instance in bytes (0 when none is live).

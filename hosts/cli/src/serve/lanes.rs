@@ -4,7 +4,7 @@
 //! costs (`haforu_work_estimate`, pixels touched: microseconds; the host never reads the job).
 //! A job over `--heavy-work` megapixels, or a request body over [`HEAVY_BODY_BYTES`], moves to
 //! the heavy lane: `--heavy-workers` threads of their own (default 1) behind a short queue
-//! (`--heavy-queue`), whose instances are rebuilt after every job ([`HEAVY_RECYCLE_MB`]). When
+//! (`--heavy-queue`), whose instances are rebuilt after every job. When
 //! that queue is full, `/render` answers `overloaded` (503) at once and `/batch` runs the job
 //! where it is (a batch waits rather than fails). `--heavy-workers 0` turns the lane off.
 //! On Linux the heavy lane's threads run at a lower priority (nice +10): on a busy machine
@@ -18,12 +18,6 @@ use crate::runtime::{Runtime, Worker};
 /// A request body this large (a font by `font.data`, an inline comparison target) goes to the
 /// heavy lane without being estimated: reading it is itself the cost.
 pub const HEAVY_BODY_BYTES: usize = 1 << 20;
-
-/// Instances of the heavy lane are rebuilt once their memory passes this after a job. Every job
-/// leaves an instance bigger than 1 MiB, so each heavy job gets a fresh instance and the memory
-/// it took (a giant canvas, a big font) is given back at once; a new instance (~0.3 ms) costs
-/// far less than a job big enough for this lane.
-pub const HEAVY_RECYCLE_MB: u64 = 1;
 
 pub struct Lanes {
     heavy: Option<Pool>,
@@ -48,7 +42,10 @@ impl Lanes {
                 queue,
                 || {
                     let mut w = rt.worker();
-                    w.set_recycle_memory_mb(HEAVY_RECYCLE_MB.min(rt.sandbox.recycle_memory_mb));
+                    // Each heavy job gets a fresh instance, so the memory it took (a giant
+                    // canvas, a big font) is given back at once; a new instance (~0.3 ms) costs
+                    // far less than a job big enough for this lane.
+                    w.set_single_use();
                     w
                 },
                 lower_priority,
