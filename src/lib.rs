@@ -140,10 +140,7 @@ impl Engine {
 
     /// Render a validated job. `font_handle` overrides the job's font source.
     pub fn render(&mut self, job: &Job, font_handle: Option<u32>) -> Result<Rendered, JobError> {
-        let mut data = Vec::new();
-        let mut r = self.render_into(job, font_handle, &mut data)?;
-        r.data = data;
-        Ok(r)
+        self.render_owned(job, font_handle, false)
     }
 
     /// Like [`render`](Self::render), but a `raw` image whose ink box is at most a quarter of
@@ -155,8 +152,18 @@ impl Engine {
         job: &Job,
         font_handle: Option<u32>,
     ) -> Result<Rendered, JobError> {
+        self.render_owned(job, font_handle, true)
+    }
+
+    /// [`render_job`](Self::render_job) with the payload in [`Rendered::data`].
+    fn render_owned(
+        &mut self,
+        job: &Job,
+        font_handle: Option<u32>,
+        ink_box: bool,
+    ) -> Result<Rendered, JobError> {
         let mut data = Vec::new();
-        let mut r = self.render_job(job, font_handle, &mut data, true)?;
+        let mut r = self.render_job(job, font_handle, &mut data, ink_box)?;
         r.data = data;
         Ok(r)
     }

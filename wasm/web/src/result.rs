@@ -89,6 +89,10 @@ fn ops() -> JsValue {
     // SPEC §3 metrics of gray pixels covering the box (x, y, w, h) of a cw × ch canvas.
     let metrics = Closure::<dyn Fn(Uint8Array, u32, u32, u32, u32, u32, u32) -> JsValue>::new(
         |gray: Uint8Array, cw: u32, ch: u32, x: u32, y: u32, w: u32, h: u32| {
+            let mut ink = gray.to_vec();
+            for v in &mut ink {
+                *v = 255 - *v;
+            }
             let ink = InkBox {
                 canvas_width: cw,
                 canvas_height: ch,
@@ -96,7 +100,7 @@ fn ops() -> JsValue {
                 y,
                 w,
                 h,
-                ink: gray.to_vec().iter().map(|&p| 255 - p).collect(),
+                ink,
             };
             to_js(&ink.metrics())
         },
