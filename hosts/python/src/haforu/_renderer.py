@@ -143,6 +143,26 @@ def engine_facts() -> EngineFacts:
     return facts
 
 
+
+def _gray_array(addr: int, width: int, height: int,
+                box: Optional[Tuple[int, int, int, int]] = None) -> "npt.NDArray[np.uint8]":
+    """A new C-contiguous ``(height, width)`` uint8 array of the gray pixels at ``addr`` in linear
+    memory: the whole canvas, or only ``box`` = (x, y, w, h) of it, row by row (``INK_BOX``),
+    pasted on paper (255). One copy out of linear memory: call it before the next engine call."""
+    np_ = _np if _np is not None else _numpy()
+    if box is None or (box[2], box[3]) == (width, height):
+        arr: "npt.NDArray[np.uint8]" = np_.empty((height, width), dtype=np_.uint8)
+        if width * height:
+            _memmove(arr.ctypes.data, addr, width * height)
+        return arr
+    x, y, bw, bh = box
+    arr = np_.full((height, width), 255, dtype=np_.uint8)
+    if bw * bh:
+        rows = np_.frombuffer((ctypes.c_uint8 * (bw * bh)).from_address(addr), dtype=np_.uint8)
+        arr[y:y + bh, x:x + bw] = rows.reshape(bh, bw)
+    return arr
+
+
 class Renderer:
     """One wasm instance plus the host's duties around it. Not thread-safe."""
 
@@ -443,25 +463,14 @@ class Renderer:
             return self._timed(out, t0).decode("utf-8"), None, d.status or 1
         width, height = int(rendering["width"]), int(rendering["height"])
         addr, n = base + d.data_ptr, d.data_len
-        if fmt == "pgm":  # skip the header the engine wrote: P5 W H 255 and one whitespace byte
-            head = _string_at(addr, min(n, 64))
-            at = 0
-            for _ in range(4):
-                while at < len(head) and head[at:at + 1].isspace():
-                    at += 1
-                while at < len(head) and not head[at:at + 1].isspace():
-                    at += 1
-            addr, n = addr + at + 1, n - at - 1
+        if fmt == "pgm" and n > width * height:  # the pixels are the file's last W x H bytes
+            addr, n = addr + n - width * height, width * height
         if n != width * height:
             d, out, _ = self._fail(job_bytes, line_no, "internal",
                                    f"the engine returned {n} pixel bytes for a {width}x{height} canvas",
                                    DATA_OUT_OF_BAND)
             return self._timed(out, t0).decode("utf-8"), None, d.status or 1
-        np_ = _np if _np is not None else _numpy()
-        arr: "npt.NDArray[np.uint8]" = np_.empty((height, width), dtype=np_.uint8)
-        if n:
-            _memmove(arr.ctypes.data, addr, n)  # before the next engine call moves the data
-        return self._timed(out, t0).decode("utf-8"), arr, 0
+        return self._timed(out, t0).decode("utf-8"), _gray_array(addr, width, height), 0
 
     # -- native calls --------------------------------------------------------------------------
 
@@ -505,19 +514,7 @@ class Renderer:
                 f"{[x, y, bw, bh]} of a {width}x{height} canvas",
                 "internal", job_id=job_id, font_path=font_path,
             )
-        np_ = _np if _np is not None else _numpy()
-        if bw == width and bh == height:
-            arr: "npt.NDArray[np.uint8]" = np_.empty((height, width), dtype=np_.uint8)
-            if n:
-                # One copy, straight from linear memory into the array's buffer.
-                _memmove(arr.ctypes.data, base + d.data_ptr, n)
-            return arr
-        arr = np_.full((height, width), 255, dtype=np_.uint8)
-        if n:
-            box = np_.empty((bh, bw), dtype=np_.uint8)
-            _memmove(box.ctypes.data, base + d.data_ptr, n)
-            arr[y:y + bh, x:x + bw] = box
-        return arr
+        return _gray_array(base + d.data_ptr, width, height, (x, y, bw, bh))
 
     def run_sweep(self, job: bytes, job_id: str, font_path: Optional[str], font_bytes: Optional[bytes] = None
                   ) -> Tuple[Dict[str, Any], int, int]:
